@@ -1,0 +1,83 @@
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ApiSchemaOf } from '../../common/api-schema';
+import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
+
+@ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
+export class RecordingDto {
+  @ApiProperty({ description: 'Where the recording can be fetched.', example: 'https://recordings.example.com/abc.mp3' })
+  url!: string;
+
+  @ApiProperty({ description: 'The recording\'s media type or kind, as the provider names it.', example: 'audio/mpeg' })
+  type!: string;
+
+  @ApiProperty({ description: 'When the recording became available (ISO-8601, UTC).', format: 'date-time' })
+  createdAt!: string;
+}
+
+// Provider-specific fields may be added over time, so the shape is open.
+@ApiSchemaOf({
+  name: 'Call',
+  description: 'A phone call. Clients must tolerate additional properties: fields are only ever added, never renamed.',
+  additionalProperties: true,
+})
+export class CallDto {
+  @ApiProperty({ description: 'The call\'s id.', example: '64f0a1b2c3d4e5f6a7b8cb00' })
+  _id!: string;
+
+  @ApiProperty({ description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.', example: '64f0a1b2c3d4e5f6a7b8cb00' })
+  callId!: string;
+
+  @ApiProperty({ description: 'Who carries the call.', enum: CALL_PROVIDERS, example: 'sinch' })
+  provider!: CallProvider;
+
+  @ApiProperty({ description: 'The provider\'s own id for the call, once known.', type: String, nullable: true, example: null })
+  providerCallId!: string | null;
+
+  @ApiProperty({ description: 'Whether the call was placed by the user or received.', enum: CALL_DIRECTIONS, example: 'outbound' })
+  direction!: CallDirection;
+
+  @ApiProperty({ description: 'Where the call is in its life.', enum: CALL_STATUSES, example: 'initiated' })
+  status!: CallStatus;
+
+  @ApiProperty({ description: 'The calling number (the caller ID), E.164.', example: '+14165550100' })
+  from!: string;
+
+  @ApiProperty({ description: 'The called number, E.164.', example: '+14165550199' })
+  to!: string;
+
+  @ApiProperty({ description: 'The contact the call is linked to, if any.', type: String, nullable: true, example: '64f0a1b2c3d4e5f6a7b8c9d0' })
+  contactId!: string | null;
+
+  @ApiProperty({ description: 'The CRM conversation the call belongs to, if any.', type: String, nullable: true, example: null })
+  conversationId!: string | null;
+
+  @ApiProperty({ description: 'The organization that owns the call.', example: '64f0a1b2c3d4e5f6a7b8c000' })
+  organizationId!: string;
+
+  @ApiProperty({ description: 'The user who placed the call.', example: '64f0a1b2c3d4e5f6a7b8c001' })
+  userId!: string;
+
+  @ApiProperty({ description: 'The provider number used as caller ID, E.164.', type: String, nullable: true, example: '+14165550100' })
+  providerPhoneNumber!: string | null;
+
+  @ApiProperty({ description: 'When the call was recorded (ISO-8601, UTC).', format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
+  startTime!: string;
+
+  @ApiProperty({ description: 'When the callee answered (ISO-8601, UTC).', type: String, format: 'date-time', nullable: true, example: null })
+  answerTime!: string | null;
+
+  @ApiProperty({ description: 'When the call ended (ISO-8601, UTC).', type: String, format: 'date-time', nullable: true, example: null })
+  endTime!: string | null;
+
+  @ApiProperty({ description: 'Talk time in whole seconds, known once the call has ended.', type: 'integer', nullable: true, example: null })
+  duration!: number | null;
+
+  @ApiProperty({ description: 'Recordings of the call.', type: [RecordingDto] })
+  recordings!: RecordingDto[];
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
+  createdAt!: string;
+
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
+  updatedAt!: string;
+}

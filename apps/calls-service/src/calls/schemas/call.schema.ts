@@ -1,0 +1,82 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Types } from 'mongoose';
+
+export const CALL_PROVIDERS = ['sinch'] as const;
+export type CallProvider = (typeof CALL_PROVIDERS)[number];
+
+export const CALL_DIRECTIONS = ['outbound', 'inbound'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
+export const CALL_STATUSES = ['initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+export class Recording {
+  url!: string;
+  type!: string;
+  createdAt!: Date;
+}
+
+@Schema({ collection: 'calls', timestamps: true, versionKey: false })
+export class Call {
+  @Prop({ type: Types.ObjectId, required: true })
+  organizationId!: Types.ObjectId;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  userId!: Types.ObjectId;
+
+  @Prop({ type: String, enum: CALL_PROVIDERS, required: true })
+  provider!: CallProvider;
+
+  @Prop({ type: String, default: null })
+  providerCallId!: string | null;
+
+  @Prop({ type: String, enum: CALL_DIRECTIONS, required: true })
+  direction!: CallDirection;
+
+  @Prop({ type: String, enum: CALL_STATUSES, required: true })
+  status!: CallStatus;
+
+  @Prop({ type: String, required: true })
+  from!: string;
+
+  @Prop({ type: String, required: true })
+  to!: string;
+
+  @Prop({ type: Types.ObjectId, default: null })
+  contactId!: Types.ObjectId | null;
+
+  @Prop({ type: String, default: null })
+  conversationId!: string | null;
+
+  @Prop({ type: String, default: null })
+  providerPhoneNumber!: string | null;
+
+  @Prop({ type: Date, required: true })
+  startTime!: Date;
+
+  @Prop({ type: Date, default: null })
+  answerTime!: Date | null;
+
+  @Prop({ type: Date, default: null })
+  endTime!: Date | null;
+
+  /** Whole seconds; known once the call has ended. */
+  @Prop({ type: Number, default: null })
+  duration!: number | null;
+
+  @Prop({
+    type: [{ _id: false, url: { type: String, required: true }, type: { type: String, required: true }, createdAt: { type: Date, required: true } }],
+    default: [],
+  })
+  recordings!: Recording[];
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type CallRecord = Call & { _id: Types.ObjectId };
+
+export const CallSchema = SchemaFactory.createForClass(Call);
+// History newest first, per organization, and per contact.
+CallSchema.index({ organizationId: 1, startTime: -1, _id: -1 });
+CallSchema.index({ organizationId: 1, contactId: 1, startTime: -1, _id: -1 });

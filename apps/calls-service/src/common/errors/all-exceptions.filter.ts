@@ -1,0 +1,72 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { STATUS_CODES } from 'node:http';
+
+export interface ErrorBody {
+  success: false;
+  statusCode: number;
+  error: string;
+  message: string;
+  [extra: string]: unknown;
+}
+
+const DATABASE_UNAVAILABLE = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** Fastify rejects some requests before Nest sees them (body too large, bad JSON, wrong media type). */
+function isFastifyClientError(exception: unknown): exception is Error & { statusCode: number; code?: string } {
+  if (!(exception instanceof Error) || !('statusCode' in exception)) return false;
+  const { statusCode } = exception as { statusCode: unknown };
+  return typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500;
+}
+
+function body(statusCode: number, message: string, extras: Record<string, unknown> = {}): ErrorBody {
+  return { success: false, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extras };
+}
+
+export function toErrorBody(exception: unknown): ErrorBody {
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'string') return body(statusCode, response);
+    const { message, statusCode: _status, error: _error, ...extras } = response as Record<string, unknown>;
+    const text = Array.isArray(message) ? message.join('; ') : typeof message === 'string' ? message : exception.message;
+    return body(statusCode, text, extras);
+  }
+  if (isFastifyClientError(exception)) {
+    if (exception.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return body(413, 'Request body is too large');
+    if (exception.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return body(415, 'Request body must be application/json');
+    if (exception instanceof SyntaxError || exception.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+      return body(400, 'Request body is not valid JSON');
+    }
+    return body(exception.statusCode, exception.message);
+  }
+  if (exception instanceof Error && DATABASE_UNAVAILABLE.has(exception.name)) {
+    return body(HttpStatus.SERVICE_UNAVAILABLE, 'The database is unavailable; try again shortly');
+  }
+  return body(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+}
+
+/** Every error leaves the service in one JSON shape; details of unexpected failures stay in the log. */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const errorBody = toErrorBody(exception);
+    if (errorBody.statusCode >= 500) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    const { httpAdapter } = this.adapterHost;
+    httpAdapter.reply(host.switchToHttp().getResponse(), errorBody, errorBody.statusCode);
+  }
+}

@@ -1,0 +1,25 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiResponse } from '@nestjs/swagger';
+import { STATUS_CODES } from 'node:http';
+import { ErrorResponseDto } from './error-response.dto';
+
+const DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is malformed or a field is invalid.',
+  401: 'The bearer token is missing, invalid or expired.',
+  404: 'No such resource in the caller\'s organization.',
+  409: 'The request conflicts with the current state.',
+  413: 'The body is larger than the limit.',
+  415: 'The body is not JSON.',
+  422: 'The request is well-formed but cannot be carried out.',
+  429: 'Too many requests.',
+  503: 'The database cannot be reached.',
+};
+
+/** Documents error answers with the one error shape, so the contract and the exception filter agree. */
+export function ApiErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error', type: ErrorResponseDto }),
+    ),
+  );
+}

@@ -1,0 +1,26 @@
+import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { FieldErrorDto } from './error-response.dto';
+
+function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
+}
+
+/** Field problems become one 400 in the one error shape, listing every problem. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+    exceptionFactory: (errors) => {
+      const details = flatten(errors);
+      const message = details.length > 0 ? details.map((detail) => detail.message).join('; ') : 'Invalid request';
+      return new BadRequestException({ message, details });
+    },
+  });
+}

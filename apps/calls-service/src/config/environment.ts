@@ -1,0 +1,53 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
+import { IsE164PhoneNumber } from '../common/phone-number';
+
+/** Every setting the service reads. The process refuses to start when one is missing or malformed. */
+export class Environment {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 3000;
+
+  @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
+  MONGODB_URI!: string;
+
+  @ValidateIf((env: Environment) => !env.JWT_PUBLIC_KEY || env.JWT_SECRET !== undefined)
+  @IsString({ message: 'JWT_SECRET or JWT_PUBLIC_KEY must be set' })
+  @MinLength(16, { message: 'JWT_SECRET must be at least 16 characters long' })
+  JWT_SECRET?: string;
+
+  @IsOptional()
+  @Matches(/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/, {
+    message: 'JWT_PUBLIC_KEY must be a PEM public key (-----BEGIN PUBLIC KEY-----)',
+  })
+  JWT_PUBLIC_KEY?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_ISSUER?: string;
+
+  @IsOptional()
+  @IsString()
+  JWT_AUDIENCE?: string;
+
+  /** The caller ID used when the organization has none of its own. */
+  @Transform(({ value }) => (value === '' ? undefined : value))
+  @IsOptional()
+  @IsE164PhoneNumber({ message: 'DEFAULT_CALLER_ID must be a valid E.164 number such as +14165550100' })
+  DEFAULT_CALLER_ID?: string;
+}
+
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
+    throw new Error(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return env;
+}

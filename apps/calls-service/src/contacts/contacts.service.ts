@@ -1,0 +1,115 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, QueryFilter, Types } from 'mongoose';
+import { decodeCursor, encodeCursor } from '../common/object-id';
+import { toContactDto } from './contact.mapper';
+import { ContactDto } from './dto/contact.dto';
+import { CreateContactDto } from './dto/create-contact.dto';
+import { ListContactsQueryDto } from './dto/list-contacts-query.dto';
+import { UpdateContactDto } from './dto/update-contact.dto';
+import { Contact, ContactRecord } from './schemas/contact.schema';
+
+const MAX_SEARCH_WORDS = 5;
+/** A query of digits and the separators people type is a number (or the start of one). */
+const NUMBER_QUERY = /^\+?[\d\s()-]*\d[\d\s()-]*$/;
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+@Injectable()
+export class ContactsService {
+  constructor(@InjectModel(Contact.name) private readonly contactModel: Model<Contact>) {}
+
+  async create(organizationId: string, dto: CreateContactDto): Promise<ContactDto> {
+    const created = await this.contactModel.create({
+      organizationId: new Types.ObjectId(organizationId),
+      firstName: dto.firstName,
+      lastName: dto.lastName ?? null,
+      email: dto.email ?? null,
+      company: dto.company ?? null,
+      phoneNumber: dto.phoneNumber ?? null,
+      phoneNumbers: uniqueNumbers(dto.phoneNumbers),
+    });
+    return toContactDto(created.toObject<ContactRecord>());
+  }
+
+  async list(organizationId: string, query: ListContactsQueryDto): Promise<{ contacts: ContactDto[]; nextCursor: string | null }> {
+    const filter: QueryFilter<Contact> = { organizationId: new Types.ObjectId(organizationId) };
+    if (query.cursor) filter._id = { $lt: decodeCursor(query.cursor) };
+    const q = (query.q ?? '').trim();
+    if (NUMBER_QUERY.test(q)) {
+      filter.$or = numberPrefixClauses(q);
+    } else if (q) {
+      filter.$and = q.split(/\s+/).slice(0, MAX_SEARCH_WORDS).map(wordClause);
+    }
+    const page = await this.contactModel
+      .find(filter)
+      .sort({ _id: -1 })
+      .limit(query.limit + 1)
+      .lean<ContactRecord[]>();
+    const hasMore = page.length > query.limit;
+    const contacts = hasMore ? page.slice(0, query.limit) : page;
+    return {
+      contacts: contacts.map(toContactDto),
+      nextCursor: hasMore ? encodeCursor(contacts[contacts.length - 1]._id) : null,
+    };
+  }
+
+  async findOne(organizationId: string, id: string): Promise<ContactDto> {
+    const contact = await this.contactModel.findOne(scoped(organizationId, id)).lean<ContactRecord>();
+    if (!contact) throw contactNotFound();
+    return toContactDto(contact);
+  }
+
+  /** The organization's oldest contact with this number as its main or another number, if any. */
+  async findByPhoneNumber(organizationId: string, phoneNumber: string): Promise<ContactDto | null> {
+    const organization = new Types.ObjectId(organizationId);
+    const contact = await this.contactModel
+      .findOne({ $or: [{ organizationId: organization, phoneNumber }, { organizationId: organization, phoneNumbers: phoneNumber }] })
+      .sort({ _id: 1 })
+      .lean<ContactRecord>();
+    return contact ? toContactDto(contact) : null;
+  }
+
+  async update(organizationId: string, id: string, dto: UpdateContactDto): Promise<ContactDto> {
+    const changes: Partial<Contact> = {};
+    if (dto.firstName !== undefined) changes.firstName = dto.firstName;
+    if (dto.lastName !== undefined) changes.lastName = dto.lastName;
+    if (dto.email !== undefined) changes.email = dto.email;
+    if (dto.company !== undefined) changes.company = dto.company;
+    if (dto.phoneNumber !== undefined) changes.phoneNumber = dto.phoneNumber;
+    if (dto.phoneNumbers !== undefined) changes.phoneNumbers = uniqueNumbers(dto.phoneNumbers);
+    const contact = await this.contactModel
+      .findOneAndUpdate(scoped(organizationId, id), { $set: changes }, { returnDocument: 'after' })
+      .lean<ContactRecord>();
+    if (!contact) throw contactNotFound();
+    return toContactDto(contact);
+  }
+
+  async remove(organizationId: string, id: string): Promise<void> {
+    const { deletedCount } = await this.contactModel.deleteOne(scoped(organizationId, id));
+    if (deletedCount === 0) throw contactNotFound();
+  }
+}
+
+function scoped(organizationId: string, id: string): QueryFilter<Contact> {
+  return { _id: new Types.ObjectId(id), organizationId: new Types.ObjectId(organizationId) };
+}
+
+function contactNotFound(): NotFoundException {
+  return new NotFoundException('Contact not found');
+}
+
+function uniqueNumbers(numbers: string[] | null | undefined): string[] {
+  return [...new Set(numbers ?? [])];
+}
+
+/** Every word must appear, case-insensitively, in a name, the email or the company. */
+function wordClause(word: string): QueryFilter<Contact> {
+  const text = new RegExp(escapeRegExp(word), 'i');
+  return { $or: [{ firstName: text }, { lastName: text }, { email: text }, { company: text }] };
+}
+
+/** Numbers are stored in E.164, so a typed number matches as a prefix of its digits. */
+function numberPrefixClauses(q: string): QueryFilter<Contact>[] {
+  const prefix = new RegExp(`^\\+${q.replace(/\D/g, '')}`);
+  return [{ phoneNumber: prefix }, { phoneNumbers: prefix }];
+}

@@ -1,0 +1,24 @@
+import { Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { NestFactory } from '@nestjs/core';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { configureApp, createHttpAdapter } from './app.setup';
+import { Environment } from './config/environment';
+import { DOCS_PATH } from './openapi/openapi';
+
+async function bootstrap(): Promise<void> {
+  // Loading AppModule validates the environment; loading it here turns a bad setting into the
+  // plain message below instead of an uncaught exception.
+  const { AppModule } = await import('./app.module');
+  const app = configureApp(await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter()));
+  const port = app.get(ConfigService<Environment, true>).get('PORT', { infer: true });
+  await app.listen(port, '0.0.0.0');
+  const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
+  Logger.log(`Listening on ${url}; Swagger UI at ${url}/${DOCS_PATH}`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  // A configuration error is the common case here: say it plainly, without a stack trace.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,31 @@
+import { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { addBearerAuth } from '@app/auth';
+
+export const DOCS_PATH = 'api/docs';
+
+/** The document the decorators describe; a test keeps it equal to openapi.yaml. */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  const config = addBearerAuth(
+    new DocumentBuilder()
+      .setTitle('Calls service')
+      .setDescription(
+        'Records every phone call a CRM\'s users place. The web dialer records each outbound Sinch SDK call here before ' +
+          'placing it; contacts say who is being called. Every request is scoped to the organization in the bearer token.',
+      )
+      .setVersion('1.0.0')
+      .addServer('/', 'This service')
+      .addTag('calls', 'Phone calls: recording them as they are placed.')
+      .addTag('contacts', 'The people the organization calls.'),
+  ).build();
+  // Operation ids are the handler names: stable, readable, and unique across controllers.
+  return SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
+}
+
+export function serveOpenApi(app: INestApplication): void {
+  SwaggerModule.setup(DOCS_PATH, app, () => createOpenApiDocument(app), {
+    jsonDocumentUrl: `${DOCS_PATH}-json`,
+    yamlDocumentUrl: `${DOCS_PATH}-yaml`,
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,24 @@
+import { databaseUri, runAppToExit, TEST_JWT_SECRET } from './support/app';
+
+describe('Configuration', () => {
+  const valid = () => ({ NODE_ENV: 'test', PORT: '0', MONGODB_URI: databaseUri('calls_config_test'), JWT_SECRET: TEST_JWT_SECRET });
+
+  it.each([
+    ['MONGODB_URI is missing', { MONGODB_URI: undefined }, 'MONGODB_URI'],
+    ['MONGODB_URI is not a MongoDB URI', { MONGODB_URI: 'postgres://localhost/calls' }, 'MONGODB_URI'],
+    ['neither JWT_SECRET nor JWT_PUBLIC_KEY is set', { JWT_SECRET: undefined }, 'JWT_SECRET or JWT_PUBLIC_KEY'],
+    ['JWT_SECRET is too short', { JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    ['JWT_PUBLIC_KEY is not a PEM key', { JWT_SECRET: undefined, JWT_PUBLIC_KEY: 'abc' }, 'JWT_PUBLIC_KEY'],
+    ['DEFAULT_CALLER_ID is not E.164', { DEFAULT_CALLER_ID: '4165550100' }, 'DEFAULT_CALLER_ID'],
+    ['PORT is not a number', { PORT: 'eighty' }, 'PORT'],
+  ])('refuses to start when %s, naming the setting', async (_label, overrides, setting) => {
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries({ ...valid(), ...overrides })) if (value !== undefined) env[key] = value;
+
+    const { code, output } = await runAppToExit(env);
+
+    expect(code).not.toBe(0);
+    expect(output).toContain(setting);
+    expect(output).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,232 @@
+import request from 'supertest';
+import { RunningApp, startApp } from './support/app';
+import { newId, TestUser, testUser } from './support/auth';
+import { expectContract } from './support/contract';
+import { insertContact } from './support/factories';
+
+const CONTACTS = '/api/contacts';
+const CONTACT = '/api/contacts/{id}';
+
+describe('ContactsController', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.stop());
+  beforeEach(() => app.clean());
+
+  const create = (user: TestUser, body: object) => request(app.url).post(CONTACTS).set('Authorization', user.bearer).send(body);
+
+  describe(`POST ${CONTACTS}`, () => {
+    it('creates a contact with every number normalised to E.164', async () => {
+      const user = testUser();
+
+      const response = await create(user, {
+        firstName: ' Ada ',
+        lastName: 'Lovelace',
+        email: 'Ada@Example.com',
+        company: 'Analytical Engines',
+        phoneNumber: '+1 416-555-0199',
+        phoneNumbers: ['+44 20 7183 8750', '+442071838750', '+33 6 12 34 56 78'],
+      }).expect(201);
+
+      expectContract('post', CONTACTS, response);
+      expect(response.body).toEqual({
+        success: true,
+        contact: {
+          _id: expect.stringMatching(/^[0-9a-f]{24}$/),
+          organizationId: user.organizationId,
+          firstName: 'Ada',
+          lastName: 'Lovelace',
+          email: 'ada@example.com',
+          company: 'Analytical Engines',
+          phoneNumber: '+14165550199',
+          phoneNumbers: ['+442071838750', '+33612345678'],
+          createdAt: expect.any(String),
+          updatedAt: expect.any(String),
+        },
+      });
+    });
+
+    it.each([
+      ['no firstName', { lastName: 'Lovelace' }, 'firstName'],
+      ['an empty firstName', { firstName: '   ' }, 'firstName'],
+      ['an invalid email', { firstName: 'Ada', email: 'not-an-email' }, 'email'],
+      ['an invalid main number', { firstName: 'Ada', phoneNumber: '416-555-0199' }, 'phoneNumber'],
+      ['an invalid other number', { firstName: 'Ada', phoneNumbers: ['+14165550199', '12'] }, 'phoneNumbers'],
+      ['too many numbers', { firstName: 'Ada', phoneNumbers: Array(21).fill('+14165550199') }, 'phoneNumbers'],
+      ['numbers that are not an array', { firstName: 'Ada', phoneNumbers: '+14165550199' }, 'phoneNumbers'],
+      ['an operator object', { firstName: { $gt: '' } }, 'firstName'],
+      ['an organizationId', { firstName: 'Ada', organizationId: newId() }, 'organizationId'],
+      ['an over-long company', { firstName: 'Ada', company: 'x'.repeat(201) }, 'company'],
+    ])('answers 400 for %s, and writes nothing', async (_label, body, field) => {
+      const response = await create(testUser(), body).expect(400);
+
+      expectContract('post', CONTACTS, response);
+      expect(response.body.details).toEqual(expect.arrayContaining([expect.objectContaining({ field: expect.stringContaining(field) })]));
+      expect(await app.db.collection('contacts').countDocuments()).toBe(0);
+    });
+  });
+
+  describe(`GET ${CONTACT}`, () => {
+    it('answers the contact', async () => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, firstName: 'Grace' });
+
+      const response = await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(200);
+
+      expectContract('get', CONTACT, response);
+      expect(response.body.contact).toMatchObject({ _id: id, firstName: 'Grace', organizationId: user.organizationId });
+    });
+
+    it('answers 404 for a contact of another organization', async () => {
+      const id = await insertContact(app, { organizationId: newId() });
+
+      const response = await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', testUser().bearer).expect(404);
+
+      expectContract('get', CONTACT, response);
+      expect(response.body).toEqual({ success: false, statusCode: 404, error: 'Not Found', message: 'Contact not found' });
+    });
+
+    it('answers 400 for an id that is not 24-hex', async () => {
+      const response = await request(app.url).get(`${CONTACTS}/not-an-id`).set('Authorization', testUser().bearer).expect(400);
+
+      expectContract('get', CONTACT, response);
+      expect(response.body.message).toBe('id must be a 24-character hexadecimal id');
+    });
+  });
+
+  describe(`GET ${CONTACTS}`, () => {
+    it('searches by name, email, company and number within the organization only', async () => {
+      const user = testUser();
+      await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada', lastName: 'Lovelace', email: 'ada@engines.io', phoneNumber: '+14165550199' });
+      await insertContact(app, { organizationId: user.organizationId, firstName: 'Grace', lastName: 'Hopper', company: 'Navy', phoneNumber: '+442071838750' });
+      await insertContact(app, { organizationId: newId(), firstName: 'Ada', lastName: 'Other', phoneNumber: '+14165550199' });
+      const search = async (q: string) => {
+        const response = await request(app.url).get(CONTACTS).query({ q }).set('Authorization', user.bearer).expect(200);
+        expectContract('get', CONTACTS, response);
+        return response.body.contacts.map((contact: { firstName: string; lastName: string }) => `${contact.firstName} ${contact.lastName}`);
+      };
+
+      expect(await search('ada')).toEqual(['Ada Lovelace']);
+      expect(await search('ADA lovelace')).toEqual(['Ada Lovelace']);
+      expect(await search('engines.io')).toEqual(['Ada Lovelace']);
+      expect(await search('navy')).toEqual(['Grace Hopper']);
+      expect(await search('+4420')).toEqual(['Grace Hopper']);
+      expect(await search('+1 416 555')).toEqual(['Ada Lovelace']);
+      expect(await search('.*')).toEqual([]);
+      expect(await search('')).toEqual(['Grace Hopper', 'Ada Lovelace']);
+    });
+
+    it('pages newest first with an opaque cursor, never repeating or skipping', async () => {
+      const user = testUser();
+      for (let i = 0; i < 7; i += 1) await insertContact(app, { organizationId: user.organizationId, firstName: `C${i}` });
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: Record<string, string | number> = { limit: 3, ...(cursor ? { cursor } : {}) };
+        const response = await request(app.url).get(CONTACTS).query(query).set('Authorization', user.bearer).expect(200);
+        expectContract('get', CONTACTS, response);
+        seen.push(...response.body.contacts.map((contact: { firstName: string }) => contact.firstName));
+        cursor = response.body.nextCursor;
+      } while (cursor);
+
+      expect(seen).toEqual(['C6', 'C5', 'C4', 'C3', 'C2', 'C1', 'C0']);
+    });
+
+    it.each([
+      ['a limit over 100', { limit: '101' }],
+      ['a limit of 0', { limit: '0' }],
+      ['a limit that is not a number', { limit: 'ten' }],
+      ['a cursor this service never issued', { cursor: 'not-a-cursor' }],
+      ['an unknown parameter', { sort: 'name' }],
+    ])('answers 400 for %s', async (_label, query) => {
+      const response = await request(app.url).get(CONTACTS).query(query).set('Authorization', testUser().bearer).expect(400);
+
+      expectContract('get', CONTACTS, response);
+    });
+  });
+
+  describe(`PATCH ${CONTACT}`, () => {
+    it('changes only the fields given, and clears a field set to null', async () => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada', email: 'ada@example.com', company: 'AE' });
+
+      const response = await request(app.url)
+        .patch(`${CONTACTS}/${id}`)
+        .set('Authorization', user.bearer)
+        .send({ lastName: 'Lovelace', company: null, phoneNumbers: ['+44 20 7183 8750'] })
+        .expect(200);
+
+      expectContract('patch', CONTACT, response);
+      expect(response.body.contact).toMatchObject({
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        email: 'ada@example.com',
+        company: null,
+        phoneNumbers: ['+442071838750'],
+      });
+    });
+
+    it.each([
+      ['a null firstName', { firstName: null }],
+      ['an invalid number', { phoneNumber: '555' }],
+      ['an unknown property', { organizationId: newId() }],
+    ])('answers 400 for %s and changes nothing', async (_label, body) => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada' });
+
+      const response = await request(app.url).patch(`${CONTACTS}/${id}`).set('Authorization', user.bearer).send(body).expect(400);
+
+      expectContract('patch', CONTACT, response);
+      const stored = await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(200);
+      expect(stored.body.contact).toMatchObject({ firstName: 'Ada', organizationId: user.organizationId });
+    });
+
+    it('answers 404 for a contact of another organization and changes nothing', async () => {
+      const owner = testUser();
+      const id = await insertContact(app, { organizationId: owner.organizationId, firstName: 'Ada' });
+
+      const response = await request(app.url).patch(`${CONTACTS}/${id}`).set('Authorization', testUser().bearer).send({ firstName: 'Eve' }).expect(404);
+
+      expectContract('patch', CONTACT, response);
+      const stored = await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', owner.bearer).expect(200);
+      expect(stored.body.contact.firstName).toBe('Ada');
+    });
+  });
+
+  describe(`DELETE ${CONTACT}`, () => {
+    it('deletes the contact, after which it is not found', async () => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId });
+
+      const response = await request(app.url).delete(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(204);
+
+      expectContract('delete', CONTACT, response);
+      await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(404);
+    });
+
+    it('answers 404 for a contact of another organization and keeps it', async () => {
+      const owner = testUser();
+      const id = await insertContact(app, { organizationId: owner.organizationId });
+
+      const response = await request(app.url).delete(`${CONTACTS}/${id}`).set('Authorization', testUser().bearer).expect(404);
+
+      expectContract('delete', CONTACT, response);
+      await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', owner.bearer).expect(200);
+    });
+  });
+
+  it.each([
+    ['post', CONTACTS],
+    ['get', CONTACTS],
+    ['get', `${CONTACTS}/${newId()}`],
+    ['patch', `${CONTACTS}/${newId()}`],
+    ['delete', `${CONTACTS}/${newId()}`],
+  ] as const)('%s %s requires a bearer token', async (method, path) => {
+    const response = await request(app.url)[method](path).send({ firstName: 'Ada' }).expect(401);
+
+    expect(response.body).toEqual({ success: false, statusCode: 401, error: 'Unauthorized', message: 'Missing bearer token' });
+  });
+});
