@@ -19,5 +19,6 @@ export function testUser(organizationId = newId(), userId = newId()): TestUser {
 }
 
 export function signToken(claims: Record<string, unknown>, options: SignOptions = {}, secret = TEST_JWT_SECRET): string {
-  return sign(claims, secret, { algorithm: 'HS256', expiresIn: '1h', ...options });
+  const expiry: SignOptions = 'exp' in claims ? {} : { expiresIn: '1h' };
+  return sign(claims, secret, { algorithm: 'HS256', ...expiry, ...options });
 }

@@ -2,14 +2,15 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './app.setup';
-import { Environment } from './config/environment';
+import { Environment, validateEnvironment } from './config/environment';
 import { DOCS_PATH } from './openapi/openapi';
 
 async function bootstrap(): Promise<void> {
-  // Loading AppModule validates the environment; loading it here turns a bad setting into the
-  // plain message below instead of an uncaught exception.
-  const { AppModule } = await import('./app.module');
+  // Checked here as well as by ConfigModule, so that a bad setting ends the process with the plain
+  // message below rather than with Nest's start-up stack trace.
+  validateEnvironment(process.env);
   const app = configureApp(await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter()));
   const port = app.get(ConfigService<Environment, true>).get('PORT', { infer: true });
   await app.listen(port, '0.0.0.0');
