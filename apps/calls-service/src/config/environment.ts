@@ -36,14 +36,15 @@ export class Environment {
   JWT_AUDIENCE?: string;
 
   /** The caller ID used when the organization has none of its own. */
-  @Transform(({ value }) => (value === '' ? undefined : value))
   @IsOptional()
   @IsE164PhoneNumber({ message: 'DEFAULT_CALLER_ID must be a valid E.164 number such as +14165550100' })
   DEFAULT_CALLER_ID?: string;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {
-  const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
+  // An empty variable (`X=` in a shell, `${X:-}` in compose) means "not set".
+  const set = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(Environment, set, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   if (errors.length > 0) {
     const problems = errors.flatMap((error) => Object.values(error.constraints ?? {}));
