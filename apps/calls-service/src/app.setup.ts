@@ -2,6 +2,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { serveOpenApi } from './openapi/openapi';
 
 /** The largest request body accepted; a call or a contact is a few hundred bytes. */
@@ -15,6 +16,7 @@ export function createHttpAdapter(): FastifyAdapter {
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  answerUnsupportedMethodsWith405(app);
   app.setGlobalPrefix('api');
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
