@@ -184,6 +184,21 @@ describe('ContactsController', () => {
       expect(stored.body.contact).toMatchObject({ firstName: 'Ada', organizationId: user.organizationId });
     });
 
+    // Found by the contract fuzzer: a PATCH without a body answered 200, as an empty change.
+    it.each([
+      ['no body at all', undefined],
+      ['a JSON null', 'null'],
+    ])('answers 400 for %s', async (_label, body) => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada' });
+
+      const patch = request(app.url).patch(`${CONTACTS}/${id}`).set('Authorization', user.bearer);
+      const response = await (body === undefined ? patch : patch.set('Content-Type', 'application/json').send(body)).expect(400);
+
+      expectContract('patch', CONTACT, response);
+      expect(response.body).toEqual({ success: false, statusCode: 400, error: 'Bad Request', message: 'The request body must be a JSON object' });
+    });
+
     it('answers 404 for a contact of another organization and changes nothing', async () => {
       const owner = testUser();
       const id = await insertContact(app, { organizationId: owner.organizationId, firstName: 'Ada' });
