@@ -18,6 +18,9 @@ export class ParseObjectIdPipe implements PipeTransform<string, string> {
   }
 }
 
+/** A page cursor's form: 12 bytes in base64url, which is exactly 16 characters with no padding. */
+export const CURSOR = /^[A-Za-z0-9_-]{16}$/;
+
 /** Opaque page cursor: the last _id of a page, base64url-encoded. */
 export function encodeCursor(id: Types.ObjectId): string {
   return Buffer.from(id.toHexString(), 'hex').toString('base64url');

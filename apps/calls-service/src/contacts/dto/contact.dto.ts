@@ -1,4 +1,5 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { CURSOR } from '../../common/object-id';
 
 @ApiSchema({ name: 'Contact', description: 'Someone the organization calls.' })
 export class ContactDto {
@@ -50,6 +51,12 @@ export class ContactListResponseDto {
   @ApiProperty({ type: [ContactDto] })
   contacts!: ContactDto[];
 
-  @ApiProperty({ description: 'Pass as `cursor` to get the next page; null on the last page.', type: String, nullable: true, example: null })
+  @ApiProperty({
+    description: 'Pass as `cursor` to get the next page; null on the last page.',
+    type: String,
+    pattern: CURSOR.source,
+    nullable: true,
+    example: null,
+  })
   nextCursor!: string | null;
 }
