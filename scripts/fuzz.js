@@ -18,6 +18,7 @@ const { spawn, execFile } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
+const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
@@ -158,7 +159,7 @@ async function startApp(mongodbUri, secret, logFile) {
   for (;;) {
     if (child.exitCode !== null) throw new Error(`The service exited with ${child.exitCode}:\n${readLog()}`);
     try {
-      if ((await fetch(`${url}/api/docs-json`)).ok) break;
+      if ((await send('GET', `${url}/api/docs-json`)).status === 200) break;
     } catch {
       // not listening yet
     }
@@ -225,14 +226,37 @@ async function seed(url, org) {
  * @param {object} body
  */
 async function call(url, org, method, route, body) {
-  const response = await fetch(`${url}${route}`, {
-    method,
-    headers: { Authorization: org.bearer, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`Seeding failed: ${method} ${route} answered ${response.status}: ${text}`);
+  const { status, text } = await send(method, `${url}${route}`, { Authorization: org.bearer }, body);
+  if (status >= 300) throw new Error(`Seeding failed: ${method} ${route} answered ${status}: ${text}`);
   return JSON.parse(text);
+}
+
+/**
+ * One request on a connection of its own. (fetch would keep connections alive in a pool this
+ * script cannot close, and the service, asked to stop, waits for them.)
+ * @param {string} method
+ * @param {string} url
+ * @param {Record<string, string>} [headers]
+ * @param {object} [body]
+ * @returns {Promise<{ status: number, text: string }>}
+ */
+function send(method, url, headers = {}, body = undefined) {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const outgoing = http.request(
+      url,
+      { method, agent: false, headers: payload === undefined ? headers : { ...headers, 'Content-Type': 'application/json' } },
+      (incoming) => {
+        let text = '';
+        incoming.setEncoding('utf8');
+        incoming.on('data', (chunk) => (text += chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text }));
+        incoming.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
 }
 
 /**
