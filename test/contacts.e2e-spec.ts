@@ -49,6 +49,13 @@ describe('ContactsController', () => {
       });
     });
 
+    it('takes null numbers as none', async () => {
+      const response = await create(testUser(), { firstName: 'Ada', phoneNumber: null, phoneNumbers: null }).expect(201);
+
+      expectContract('post', CONTACTS, response);
+      expect(response.body.contact).toMatchObject({ phoneNumber: null, phoneNumbers: [] });
+    });
+
     it.each([
       ['no firstName', { lastName: 'Lovelace' }, 'firstName'],
       ['an empty firstName', { firstName: '   ' }, 'firstName'],
@@ -184,6 +191,18 @@ describe('ContactsController', () => {
         company: null,
         phoneNumbers: ['+442071838750'],
       });
+    });
+
+    // Found by the contract fuzzer: the service took null as "no numbers", which openapi.yaml did
+    // not allow; null now clears phoneNumbers as it clears any optional field.
+    it('clears the other numbers when phoneNumbers is null', async () => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, phoneNumbers: ['+442071838750'] });
+
+      const response = await request(app.url).patch(`${CONTACTS}/${id}`).set('Authorization', user.bearer).send({ phoneNumbers: null }).expect(200);
+
+      expectContract('patch', CONTACT, response);
+      expect(response.body.contact.phoneNumbers).toEqual([]);
     });
 
     it.each([

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
+import { E164_PHONE_NUMBER } from '../../common/phone-number';
 import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
@@ -39,10 +40,10 @@ export class CallDto {
   @ApiProperty({ description: 'Where the call is in its life.', enum: CALL_STATUSES, example: 'initiated' })
   status!: CallStatus;
 
-  @ApiProperty({ description: 'The calling number (the caller ID), E.164.', example: '+14165550100' })
+  @ApiProperty({ description: 'The calling number (the caller ID), E.164.', pattern: E164_PHONE_NUMBER.source, example: '+14165550100' })
   from!: string;
 
-  @ApiProperty({ description: 'The called number, E.164.', example: '+14165550199' })
+  @ApiProperty({ description: 'The called number, E.164.', pattern: E164_PHONE_NUMBER.source, example: '+14165550199' })
   to!: string;
 
   @ApiProperty({ description: 'The contact the call is linked to, if any.', type: String, nullable: true, example: '64f0a1b2c3d4e5f6a7b8c9d0' })
@@ -57,7 +58,13 @@ export class CallDto {
   @ApiProperty({ description: 'The user who placed the call.', example: '64f0a1b2c3d4e5f6a7b8c001' })
   userId!: string;
 
-  @ApiProperty({ description: 'The provider number used as caller ID, E.164.', type: String, nullable: true, example: '+14165550100' })
+  @ApiProperty({
+    description: 'The provider number used as caller ID, E.164.',
+    type: String,
+    pattern: E164_PHONE_NUMBER.source,
+    nullable: true,
+    example: '+14165550100',
+  })
   providerPhoneNumber!: string | null;
 
   @ApiProperty({ description: 'When the call was recorded (ISO-8601, UTC).', format: 'date-time', example: '2026-11-27T10:00:00.000Z' })

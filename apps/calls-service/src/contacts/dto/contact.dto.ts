@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { CURSOR } from '../../common/object-id';
+import { E164_PHONE_NUMBER } from '../../common/phone-number';
 
 @ApiSchema({ name: 'Contact', description: 'Someone the organization calls.' })
 export class ContactDto {
@@ -21,10 +22,15 @@ export class ContactDto {
   @ApiProperty({ type: String, nullable: true, example: 'Analytical Engines Ltd' })
   company!: string | null;
 
-  @ApiProperty({ description: 'The main number, E.164.', type: String, nullable: true, example: '+14165550199' })
+  @ApiProperty({ description: 'The main number, E.164.', type: String, pattern: E164_PHONE_NUMBER.source, nullable: true, example: '+14165550199' })
   phoneNumber!: string | null;
 
-  @ApiProperty({ description: 'More numbers, E.164.', type: [String], example: ['+14165550123'] })
+  @ApiProperty({
+    description: 'More numbers, E.164.',
+    type: 'array',
+    items: { type: 'string', pattern: E164_PHONE_NUMBER.source },
+    example: ['+14165550123'],
+  })
   phoneNumbers!: string[];
 
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })

@@ -2,7 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { IsE164PhoneNumber, NormalizePhoneNumber } from '../../common/phone-number';
+import {
+  IsE164PhoneNumber,
+  MAX_TYPED_PHONE_NUMBER_LENGTH,
+  NormalizePhoneNumber,
+  PHONE_NUMBER_RULES,
+  TYPED_PHONE_NUMBER,
+} from '../../common/phone-number';
 
 const trim = () => Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value));
 
@@ -38,26 +44,34 @@ export class CreateContactDto {
   company?: string | null;
 
   @ApiPropertyOptional({
-    description: 'The main number, E.164 (spaces, dashes and parentheses after the `+` are removed).',
+    description: `The main number, in E.164. ${PHONE_NUMBER_RULES}`,
     type: String,
-    maxLength: 32,
+    maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH,
+    pattern: TYPED_PHONE_NUMBER.source,
     nullable: true,
     example: '+14165550199',
   })
   @NormalizePhoneNumber()
   @IsOptional()
   @IsString()
-  @MaxLength(32)
+  @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH)
   @IsE164PhoneNumber()
   phoneNumber?: string | null;
 
-  @ApiPropertyOptional({ description: 'More numbers, E.164.', type: [String], maxItems: 20, example: ['+14165550123'] })
+  @ApiPropertyOptional({
+    description: `More numbers, in E.164. ${PHONE_NUMBER_RULES}`,
+    type: 'array',
+    items: { type: 'string', maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH, pattern: TYPED_PHONE_NUMBER.source },
+    maxItems: 20,
+    nullable: true,
+    example: ['+14165550123'],
+  })
   @NormalizePhoneNumber()
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })
-  @MaxLength(32, { each: true })
+  @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH, { each: true })
   @IsE164PhoneNumber({ each: true })
-  phoneNumbers?: string[];
+  phoneNumbers?: string[] | null;
 }
