@@ -12,7 +12,11 @@ import { Contact, ContactRecord } from './schemas/contact.schema';
 const MAX_SEARCH_WORDS = 5;
 /** A query of digits and the separators people type is a number (or the start of one). */
 const NUMBER_QUERY = /^\+?[\d\s()-]*\d[\d\s()-]*$/;
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * A word as a literal pattern. A NUL byte is written as the escape `\x00`: a BSON regex is a C
+ * string, and the driver refuses to send one that holds a NUL (which used to answer 500).
+ */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\0/g, '\\x00');
 
 @Injectable()
 export class ContactsService {
