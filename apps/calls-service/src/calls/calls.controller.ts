@@ -20,7 +20,7 @@ export class CallsController {
       'With `phoneNumber` alone the call is linked to the organization\'s contact with that number, if there is one.',
   })
   @ApiCreatedResponse({ description: 'The call was recorded.', type: InitiateCallResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413, 415, 422)
+  @ApiErrorResponses(400, 401, 404, 413, 415, 422, 503)
   async initiateSdkCall(@CurrentUser() user: AuthUser, @Body() dto: InitiateCallDto): Promise<InitiateCallResponseDto> {
     return { success: true, call: await this.callsService.initiateSdkCall(user, dto), message: 'Call recorded' };
   }

@@ -19,7 +19,7 @@ export class ContactsController {
   @Post()
   @ApiOperation({ summary: 'Create a contact' })
   @ApiCreatedResponse({ description: 'The contact was created.', type: ContactResponseDto })
-  @ApiErrorResponses(400, 401, 413, 415)
+  @ApiErrorResponses(400, 401, 413, 415, 503)
   async createContact(@CurrentUser() user: AuthUser, @Body() dto: CreateContactDto): Promise<ContactResponseDto> {
     return { success: true, contact: await this.contactsService.create(user.organizationId, dto) };
   }
@@ -27,7 +27,7 @@ export class ContactsController {
   @Get()
   @ApiOperation({ summary: 'List and search contacts, newest first' })
   @ApiOkResponse({ description: 'One page of contacts.', type: ContactListResponseDto })
-  @ApiErrorResponses(400, 401)
+  @ApiErrorResponses(400, 401, 503)
   async listContacts(@CurrentUser() user: AuthUser, @Query() query: ListContactsQueryDto): Promise<ContactListResponseDto> {
     return { success: true, ...(await this.contactsService.list(user.organizationId, query)) };
   }
@@ -36,7 +36,7 @@ export class ContactsController {
   @ContactIdParam()
   @ApiOperation({ summary: 'Get a contact' })
   @ApiOkResponse({ description: 'The contact.', type: ContactResponseDto })
-  @ApiErrorResponses(400, 401, 404)
+  @ApiErrorResponses(400, 401, 404, 503)
   async getContact(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<ContactResponseDto> {
     return { success: true, contact: await this.contactsService.findOne(user.organizationId, id) };
   }
@@ -45,7 +45,7 @@ export class ContactsController {
   @ContactIdParam()
   @ApiOperation({ summary: 'Update a contact' })
   @ApiOkResponse({ description: 'The updated contact.', type: ContactResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413, 415)
+  @ApiErrorResponses(400, 401, 404, 413, 415, 503)
   async updateContact(
     @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,
@@ -59,7 +59,8 @@ export class ContactsController {
   @ContactIdParam()
   @ApiOperation({ summary: 'Delete a contact', description: 'Calls already linked to the contact keep their `contactId`.' })
   @ApiNoContentResponse({ description: 'The contact was deleted.' })
-  @ApiErrorResponses(400, 401, 404)
+  // DELETE takes no body, but Fastify reads one if it is sent, and refuses it like any other.
+  @ApiErrorResponses(400, 401, 404, 413, 415, 503)
   deleteContact(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
     return this.contactsService.remove(user.organizationId, id);
   }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
+import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
 import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
 
@@ -22,10 +23,14 @@ export class RecordingDto {
   additionalProperties: true,
 })
 export class CallDto {
-  @ApiProperty({ description: 'The call\'s id.', example: '64f0a1b2c3d4e5f6a7b8cb00' })
+  @ApiProperty({ description: 'The call\'s id.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8cb00' })
   _id!: string;
 
-  @ApiProperty({ description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.', example: '64f0a1b2c3d4e5f6a7b8cb00' })
+  @ApiProperty({
+    description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.',
+    pattern: ANSWERED_ID.source,
+    example: '64f0a1b2c3d4e5f6a7b8cb00',
+  })
   callId!: string;
 
   @ApiProperty({ description: 'Who carries the call.', enum: CALL_PROVIDERS, example: 'sinch' })
@@ -46,16 +51,22 @@ export class CallDto {
   @ApiProperty({ description: 'The called number, E.164.', pattern: E164_PHONE_NUMBER.source, example: '+14165550199' })
   to!: string;
 
-  @ApiProperty({ description: 'The contact the call is linked to, if any.', type: String, nullable: true, example: '64f0a1b2c3d4e5f6a7b8c9d0' })
+  @ApiProperty({
+    description: 'The contact the call is linked to, if any.',
+    type: String,
+    pattern: ANSWERED_ID.source,
+    nullable: true,
+    example: '64f0a1b2c3d4e5f6a7b8c9d0',
+  })
   contactId!: string | null;
 
   @ApiProperty({ description: 'The CRM conversation the call belongs to, if any.', type: String, nullable: true, example: null })
   conversationId!: string | null;
 
-  @ApiProperty({ description: 'The organization that owns the call.', example: '64f0a1b2c3d4e5f6a7b8c000' })
+  @ApiProperty({ description: 'The organization that owns the call.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c000' })
   organizationId!: string;
 
-  @ApiProperty({ description: 'The user who placed the call.', example: '64f0a1b2c3d4e5f6a7b8c001' })
+  @ApiProperty({ description: 'The user who placed the call.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c001' })
   userId!: string;
 
   @ApiProperty({

@@ -1,13 +1,13 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { CURSOR } from '../../common/object-id';
+import { ANSWERED_ID, CURSOR } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
 
 @ApiSchema({ name: 'Contact', description: 'Someone the organization calls.' })
 export class ContactDto {
-  @ApiProperty({ example: '64f0a1b2c3d4e5f6a7b8c9d0' })
+  @ApiProperty({ pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c9d0' })
   _id!: string;
 
-  @ApiProperty({ description: 'The organization that owns the contact.', example: '64f0a1b2c3d4e5f6a7b8c000' })
+  @ApiProperty({ description: 'The organization that owns the contact.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c000' })
   organizationId!: string;
 
   @ApiProperty({ example: 'Ada' })
