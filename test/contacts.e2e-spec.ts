@@ -67,6 +67,12 @@ describe('ContactsController', () => {
       ['an operator object', { firstName: { $gt: '' } }, 'firstName'],
       ['an organizationId', { firstName: 'Ada', organizationId: newId() }, 'organizationId'],
       ['an over-long company', { firstName: 'Ada', company: 'x'.repeat(201) }, 'company'],
+      // Found by the contract fuzzer's way of thinking: limits apply to the text as sent, as
+      // openapi.yaml says, not to the text once trimmed; blank means what trim() removes.
+      ['a firstName over 100 characters before trimming', { firstName: ` ${'x'.repeat(100)}` }, 'firstName'],
+      ['a lastName over 100 characters before trimming', { firstName: 'Ada', lastName: `${'x'.repeat(100)} ` }, 'lastName'],
+      ['a firstName of ideographic spaces', { firstName: '\u3000\u3000' }, 'firstName'],
+      ['an email with spaces around it', { firstName: 'Ada', email: ' ada@example.com ' }, 'email'],
     ])('answers 400 for %s, and writes nothing', async (_label, body, field) => {
       const response = await create(testUser(), body).expect(400);
 
