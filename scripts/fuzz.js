@@ -278,10 +278,11 @@ function webFuzzingCommonsAuth(orgs) {
  * @returns {Promise<number>} its exit code
  */
 function runSchemathesis(schemathesis, url, auth) {
-  const args = ['--config-file', CONFIG, 'run', SPEC, '--url', url, '--checks', 'all', '--auth-wfc', auth, ...process.argv.slice(2)];
+  const args = ['--config-file', CONFIG, 'run', SPEC, '--url', url, '--checks', 'all', ...process.argv.slice(2)];
   log(`schemathesis ${args.map((arg) => (arg.startsWith(`${ROOT}${path.sep}`) ? path.relative(ROOT, arg) : arg)).join(' ')}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(schemathesis, args, { cwd: ROOT, stdio: 'inherit', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    const env = { ...process.env, PYTHONUNBUFFERED: '1', CALLS_FUZZ_AUTH_FILE: auth };
+    const child = spawn(schemathesis, args, { cwd: ROOT, stdio: 'inherit', env });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
