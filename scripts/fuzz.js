@@ -37,6 +37,7 @@ const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
 const INSTALLED_REQUIREMENTS = path.join(VENV, 'installed-requirements.txt');
 const CALLER_ID = '+14165550100';
 const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
 
 /**
  * @typedef {object} Organization
@@ -150,7 +151,12 @@ async function startApp(mongodbUri, secret, logFile) {
   const stop = async () => {
     process.off('exit', stopOnExit);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    const killer = setTimeout(() => {
+      log(`The service did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM; killing it`);
+      child.kill('SIGKILL');
+    }, STOP_TIMEOUT_MS);
     await exited;
+    clearTimeout(killer);
     await dropDatabase(mongodbUri);
   };
 

@@ -9,6 +9,7 @@ export const TEST_CALLER_ID = '+14165550100';
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src', 'main.js');
 const START_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
 
 export interface RunningApp {
   url: string;
@@ -81,7 +82,12 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     },
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // Node's server.close() waits for every connection that has not completed a request, and a
+      // test client now and then leaves one open: the app would wait for it for up to a minute.
+      // No test is about graceful shutdown, so an app that lingers is killed.
+      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       const code = await exited;
+      clearTimeout(killer);
       await db.dropDatabase().catch(() => undefined);
       await db.close();
       return code;
