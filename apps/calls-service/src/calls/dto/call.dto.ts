@@ -1,6 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
+import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
 export class RecordingDto {

@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
+import { CALL_STATUSES, CallStatus } from '../call-status';
 
 export const CALL_PROVIDERS = ['sinch'] as const;
 export type CallProvider = (typeof CALL_PROVIDERS)[number];
@@ -7,8 +8,6 @@ export type CallProvider = (typeof CALL_PROVIDERS)[number];
 export const CALL_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];
 
-export const CALL_STATUSES = ['initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
-export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export class Recording {
   url!: string;
