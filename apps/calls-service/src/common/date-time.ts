@@ -34,3 +34,22 @@ export function IsDateTime(options?: ValidationOptions): PropertyDecorator {
       validator: { validate: (value: unknown) => parseDateTime(value) !== null },
     });
 }
+
+/** For a time range: this date-time may not be earlier than the one in `property`, when both are valid. */
+export function IsNotBefore(property: string, options?: ValidationOptions): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isNotBefore',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      constraints: [property],
+      options: { message: ({ property: own }) => `${own} must not be before ${property}`, ...options },
+      validator: {
+        validate: (value: unknown, args) => {
+          const start = parseDateTime((args?.object as Record<string, unknown>)[property]);
+          const end = parseDateTime(value);
+          return !start || !end || end >= start;
+        },
+      },
+    });
+}
