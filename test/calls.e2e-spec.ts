@@ -56,6 +56,7 @@ describe('CallsController', () => {
         answerTime: null,
         endTime: null,
         duration: null,
+        endReason: null,
         recordings: [],
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
