@@ -1,23 +1,15 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '@app/auth';
 import { CallsModule } from './calls/calls.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
+import { DatabaseModule } from './database/database.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
-    MongooseModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
-        uri: config.get('MONGODB_URI', { infer: true }),
-        // Fail fast instead of queueing operations while the database is unreachable.
-        bufferCommands: false,
-        serverSelectionTimeoutMS: 2000,
-      }),
-    }),
+    DatabaseModule,
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
