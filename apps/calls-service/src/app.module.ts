@@ -5,6 +5,7 @@ import { CallsModule } from './calls/calls.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
 
 @Module({
   imports: [
@@ -21,6 +22,7 @@ import { DatabaseModule } from './database/database.module';
     }),
     ContactsModule,
     CallsModule,
+    HealthModule,
   ],
 })
 export class AppModule {}

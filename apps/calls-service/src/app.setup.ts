@@ -4,6 +4,8 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { serveOpenApi } from './openapi/openapi';
 
+const HEALTH_PATHS = ['health', 'health/ready'];
+
 /** The largest request body accepted; a call or a contact is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
@@ -15,7 +17,8 @@ export function createHttpAdapter(): FastifyAdapter {
 export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  app.setGlobalPrefix('api');
+  // Probes live at the root, where orchestrators and load balancers look for them.
+  app.setGlobalPrefix('api', { exclude: HEALTH_PATHS });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   serveOpenApi(app);

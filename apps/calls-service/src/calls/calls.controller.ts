@@ -1,12 +1,13 @@
 import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '@app/auth';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { CallsService } from './calls.service';
 import { InitiateCallResponseDto } from './dto/initiate-call-response.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
 
 @ApiTags('calls')
+@ApiOperatingErrorResponses()
 @Controller('calls')
 export class CallsController {
   constructor(private readonly callsService: CallsService) {}

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, ApiResponseOptions } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { ErrorResponseDto } from './error-response.dto';
 
@@ -15,11 +15,23 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database cannot be reached.',
 };
 
+const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  429: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
+};
+
 /** Documents error answers with the one error shape, so the contract and the exception filter agree. */
 export function ApiErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error', type: ErrorResponseDto }),
+      ApiResponse({
+        status,
+        description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
+        type: ErrorResponseDto,
+        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
+      }),
     ),
   );
 }
+
+/** What any route behind the rate limit that reads or writes the database may also answer. */
+export const ApiOperatingErrorResponses = (): ClassDecorator => ApiErrorResponses(429, 503);
