@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from '@app/auth';
 import { CallsModule } from './calls/calls.module';
+import { LoggingModule } from './common/logging/logging.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
@@ -10,6 +11,7 @@ import { HealthModule } from './health/health.module';
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
+    LoggingModule,
     DatabaseModule,
     AuthModule.forRootAsync({
       inject: [ConfigService],

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './app.setup';
 import { Environment, validateEnvironment } from './config/environment';
@@ -11,7 +12,9 @@ async function bootstrap(): Promise<void> {
   // Checked here as well as by ConfigModule, so that a bad setting ends the process with the plain
   // message below rather than with Nest's start-up stack trace.
   validateEnvironment(process.env);
-  const app = configureApp(await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter()));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true });
+  app.useLogger(app.get(PinoLogger));
+  configureApp(app);
   const port = app.get(ConfigService<Environment, true>).get('PORT', { infer: true });
   await app.listen(port, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

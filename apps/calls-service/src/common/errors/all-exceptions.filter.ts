@@ -76,8 +76,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const errorBody = toErrorBody(exception);
-    if (errorBody.statusCode >= 500) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (errorBody.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
+      // Unexpected: the whole error, stack included, goes to the log (and never to the client).
+      this.logger.error(exception instanceof Error ? exception : String(exception));
+    } else if (errorBody.statusCode >= 500) {
+      // Expected while the database is away: one line saying why, not a stack per request.
+      const cause = exception instanceof HttpException || !(exception instanceof Error) ? '' : ` (${exception.name}: ${exception.message})`;
+      this.logger.warn(`${errorBody.message}${cause}`);
     }
     const { httpAdapter } = this.adapterHost;
     httpAdapter.reply(host.switchToHttp().getResponse(), errorBody, errorBody.statusCode);
