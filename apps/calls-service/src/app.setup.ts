@@ -1,9 +1,12 @@
 import { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
+import { Environment } from './config/environment';
 import { serveOpenApi } from './openapi/openapi';
 
 const HEALTH_PATHS = ['health', 'health/ready'];
@@ -27,9 +30,15 @@ export function createHttpAdapter(): FastifyAdapter {
 }
 
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+  const config = app.get(ConfigService<Environment, true>);
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
+  // upgrade-insecure-requests: on plain http (a laptop, or behind a TLS-terminating load balancer's
+  // health checks) it would send the browser to https for the UI's own files.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
   // Probes live at the root, where orchestrators and load balancers look for them.
   app.setGlobalPrefix('api', { exclude: HEALTH_PATHS });
   app.useGlobalPipes(createValidationPipe());
@@ -37,4 +46,24 @@ export function configureApp(app: NestFastifyApplication): NestFastifyApplicatio
   serveOpenApi(app);
   app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Lets the pages of the allowed origins (the web dialer's) call the API with a bearer token. Tokens
+ * travel in a header, not in cookies, so no credentials mode is needed. Any other origin gets no CORS
+ * headers at all, and its browser refuses to hand it the answer.
+ */
+function enableCors(app: NestFastifyApplication, origins: string[]): void {
+  if (origins.length === 0) return;
+  const allowed = new Set(origins);
+  app.enableCors({
+    // A function rather than the list: with a list, @fastify/cors still sends its other CORS headers to
+    // origins that are not on it.
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: string | false) => void) =>
+      callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
+    exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After'],
+    maxAge: 600,
+  });
 }

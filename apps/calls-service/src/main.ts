@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
   validateEnvironment(process.env);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
-  configureApp(app);
+  await configureApp(app);
   const port = app.get(ConfigService<Environment, true>).get('PORT', { infer: true });
   await app.listen(port, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
