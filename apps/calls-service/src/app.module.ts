@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from '@app/auth';
 import { CallsModule } from './calls/calls.module';
 import { LoggingModule } from './common/logging/logging.module';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
@@ -13,6 +14,9 @@ import { HealthModule } from './health/health.module';
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
     LoggingModule,
     DatabaseModule,
+    // Before AuthModule: global guards run in the order their modules are imported, and the rate limit
+    // must come first so that requests with bad tokens are limited too.
+    RateLimitModule.forRoot(),
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
