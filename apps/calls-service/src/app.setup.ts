@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyInstance } from 'fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
@@ -21,12 +22,35 @@ export function createHttpAdapter(): FastifyAdapter {
     // the caller's X-Request-Id when it is a sensible one, else a new UUID. Never taken unchecked.
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
+    // While shutting down, a request that still arrives on an open keep-alive connection is served (and
+    // its connection then closed) rather than refused with Fastify's own 503 body, which is not the one
+    // error shape. New connections are refused either way: the listening socket is closed first.
+    return503OnClosing: false,
   });
-  adapter.getInstance().addHook('onRequest', (request, reply, done) => {
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
     reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
+  closeConnectionsWhenDrained(fastify);
   return adapter;
+}
+
+/**
+ * On close, Fastify stops listening and closes the keep-alive connections that are idle at that
+ * moment; a connection whose request is still in flight would stay open once answered, and hold the
+ * shutdown until the client dropped it. Answering those with `Connection: close` ends them too.
+ */
+function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
+  let draining = false;
+  fastify.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) reply.header('Connection', 'close');
+    done(null, payload);
+  });
 }
 
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
@@ -44,7 +68,6 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   serveOpenApi(app);
-  app.enableShutdownHooks();
   return app;
 }
 

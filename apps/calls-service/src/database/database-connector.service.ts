@@ -27,9 +27,12 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
     void this.connect(1);
   }
 
-  onApplicationShutdown(): void {
+  /** Runs once the HTTP server has closed, so no request in flight loses its database. */
+  async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    await this.connection.close();
+    this.logger.log('Closed the database connection');
   }
 
   private async connect(attempt: number): Promise<void> {
