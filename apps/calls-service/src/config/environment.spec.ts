@@ -1,4 +1,6 @@
-import { validateEnvironment } from './environment';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Environment, validateEnvironment } from './environment';
 
 const valid = { MONGODB_URI: 'mongodb://localhost:27017/calls', JWT_SECRET: 'a-secret-of-enough-length' };
 
@@ -74,5 +76,18 @@ describe('validateEnvironment', () => {
     ['MONGODB_WRITE_CONCERN', { ...valid, MONGODB_WRITE_CONCERN: 'all' }],
   ])('names %s when it is wrong', (setting, raw) => {
     expect(() => validateEnvironment(raw)).toThrow(setting);
+  });
+
+  it('.env.example lists every setting, and is valid as it stands', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '..', '..', '.env.example'), 'utf8');
+    const example = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+
+    expect(Object.keys(example).sort()).toEqual(Object.keys(new Environment()).sort());
+    expect(() => validateEnvironment(example)).not.toThrow();
   });
 });
