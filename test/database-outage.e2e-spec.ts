@@ -6,6 +6,7 @@ import { freePort, RunningApp, startApp } from './support/app';
 import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
 import { Database, startDatabase } from './support/database';
+import { logLines } from './support/logs';
 
 const INITIATE = '/api/calls/sdk/initiate';
 /** "Within 2 seconds", with room for a busy two-core machine. */
@@ -111,6 +112,10 @@ describe('Database outage', () => {
       expectUnavailable(answer);
     }
     expect(answers.length).toBeGreaterThan(duringOutage);
+    // Each 503 is logged once, as a structured warning of its request, not as a stack trace.
+    const warnings = logLines(running).filter((line) => line.context === 'AllExceptionsFilter');
+    expect(warnings.length).toBeGreaterThanOrEqual(failed.length);
+    for (const line of warnings) expect(line).toMatchObject({ level: 'warn', requestId: expect.any(String) });
 
     const acknowledged = answers.filter((answer) => answer.status === 201).map((answer) => new Types.ObjectId(answer.body.call!._id));
     const check = await mongoose.createConnection(uri).asPromise();

@@ -1,26 +1,10 @@
 import request from 'supertest';
 import { RunningApp, startApp, TEST_JWT_SECRET } from './support/app';
 import { signToken, testUser } from './support/auth';
+import { LogLine, logLines } from './support/logs';
 
 const INITIATE = '/api/calls/sdk/initiate';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-type LogLine = Record<string, unknown>;
-
-/** Every line the app printed, each of which must be a JSON object. */
-function logLines(app: RunningApp): LogLine[] {
-  return app
-    .output()
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => {
-      try {
-        return JSON.parse(line) as LogLine;
-      } catch {
-        throw new Error(`Not a JSON log line: ${line}`);
-      }
-    });
-}
 
 /** The request lines of one request id, once the app has written them (it does so as the response ends). */
 async function requestLines(app: RunningApp, requestId: string): Promise<LogLine[]> {

@@ -59,8 +59,8 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
-  // upgrade-insecure-requests: on plain http (a laptop, or behind a TLS-terminating load balancer's
-  // health checks) it would send the browser to https for the UI's own files.
+  // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
+  // the cluster) it would send the browser to https for the UI's own files.
   await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
   // Probes live at the root, where orchestrators and load balancers look for them.

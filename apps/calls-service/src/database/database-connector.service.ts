@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, ConnectionStates } from 'mongoose';
-import { DATABASE_OPTIONS } from './database.constants';
-import { DatabaseOptions } from './database-options';
+import { DATABASE_OPTIONS, DatabaseOptions } from './database-options';
 
 const RETRY_DELAY_MS = 2000;
 
@@ -46,7 +45,8 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
     } catch (error) {
       if (this.stopped) return;
       const reason = error instanceof Error ? error.message : String(error);
-      this.logger.warn(`Cannot reach the database (attempt ${attempt}): ${reason}; retrying in ${RETRY_DELAY_MS} ms`);
+      const step = this.connection.readyState === ConnectionStates.connected ? 'build the indexes' : 'reach the database';
+      this.logger.warn(`Cannot ${step} (attempt ${attempt}): ${reason}; retrying in ${RETRY_DELAY_MS} ms`);
       this.retry = setTimeout(() => void this.connect(attempt + 1), RETRY_DELAY_MS);
     }
   }

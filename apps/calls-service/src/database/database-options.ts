@@ -8,6 +8,9 @@ import type { Environment } from '../config/environment';
  */
 export const SERVER_SELECTION_TIMEOUT_MS = 1500;
 
+/** Injection token of the DatabaseOptions in force. */
+export const DATABASE_OPTIONS = Symbol('DATABASE_OPTIONS');
+
 export interface DatabaseOptions {
   uri: string;
   options: ConnectOptions;

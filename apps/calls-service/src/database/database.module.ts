@@ -2,9 +2,8 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { MongooseModule } from '@nestjs/mongoose';
 import { Environment } from '../config/environment';
-import { DATABASE_OPTIONS } from './database.constants';
 import { DatabaseConnector } from './database-connector.service';
-import { databaseOptions, DatabaseOptions } from './database-options';
+import { DATABASE_OPTIONS, databaseOptions, DatabaseOptions } from './database-options';
 
 const fromConfig = (config: ConfigService<Environment, true>): DatabaseOptions =>
   databaseOptions({
