@@ -8,13 +8,13 @@ import { HealthService } from './health.service';
 
 /** Served outside the /api prefix (see configureApp), without a token, and never rate-limited. */
 @ApiTags('health')
+@Public()
 @SkipThrottle()
 @Controller('health')
 export class HealthController {
   constructor(private readonly healthService: HealthService) {}
 
   @Get()
-  @Public()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Is the process alive?',
@@ -28,7 +28,6 @@ export class HealthController {
   }
 
   @Get('ready')
-  @Public()
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
     summary: 'Can the service take requests?',
