@@ -5,6 +5,7 @@ import { AuthModule } from '@app/auth';
 import { CallsModule } from './calls/calls.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
+import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 
 @Module({
   imports: [
@@ -28,6 +29,7 @@ import { ContactsModule } from './contacts/contacts.module';
       }),
     }),
     ContactsModule,
+    PhoneNumbersModule,
     CallsModule,
   ],
 })

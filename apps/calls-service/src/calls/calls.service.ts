@@ -1,11 +1,10 @@
 import { Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
 import { Model, Types } from 'mongoose';
-import { Environment } from '../config/environment';
 import { ContactsService } from '../contacts/contacts.service';
 import { ContactDto } from '../contacts/dto/contact.dto';
+import { PhoneNumbersService } from '../phone-numbers/phone-numbers.service';
 import { toCallDto } from './call.mapper';
 import { CallDto } from './dto/call.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
@@ -16,14 +15,14 @@ export class CallsService {
   constructor(
     @InjectModel(Call.name) private readonly callModel: Model<Call>,
     private readonly contactsService: ContactsService,
-    private readonly config: ConfigService<Environment, true>,
+    private readonly phoneNumbersService: PhoneNumbersService,
   ) {}
 
   async initiateSdkCall(user: AuthUser, dto: InitiateCallDto): Promise<CallDto> {
     const contact = dto.contactId ? await this.contactsService.findOne(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? dialledNumberOf(contact);
     const linkedContact = contact ?? (await this.contactsService.findByPhoneNumber(user.organizationId, to));
-    const callerId = this.callerIdFor();
+    const callerId = await this.phoneNumbersService.resolveCallerId(user);
     const created = await this.callModel.create({
       organizationId: new Types.ObjectId(user.organizationId),
       userId: new Types.ObjectId(user.userId),
@@ -38,14 +37,6 @@ export class CallsService {
       startTime: new Date(),
     });
     return toCallDto(created.toObject<CallRecord>());
-  }
-
-  private callerIdFor(): string {
-    const callerId = this.config.get('DEFAULT_CALLER_ID', { infer: true });
-    if (!callerId) {
-      throw new UnprocessableEntityException('No caller ID is configured for this organization');
-    }
-    return callerId;
   }
 }
 
