@@ -63,7 +63,8 @@ export function verify(
   const match = AUTHORIZATION.exec(authorization.trim());
   if (!match) return { ok: false, failure: 'malformed-authorization' };
   const [, key, signature] = match;
-  if (key !== credentials.applicationKey) return { ok: false, failure: 'wrong-key' };
+  // Application keys are UUIDs, which name the same key in either case.
+  if (key.toLowerCase() !== credentials.applicationKey.toLowerCase()) return { ok: false, failure: 'wrong-key' };
 
   const { timestamp } = request;
   if (!timestamp) return { ok: false, failure: 'missing-timestamp' };
