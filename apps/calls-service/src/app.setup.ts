@@ -1,3 +1,4 @@
+import { NestApplicationOptions } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
@@ -6,6 +7,9 @@ import { serveOpenApi } from './openapi/openapi';
 
 /** The largest request body accepted; a call or a contact is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/** NestFactory options: JSON bodies keep their raw bytes, which provider signatures cover. */
+export const APP_OPTIONS: NestApplicationOptions = { rawBody: true };
 
 export function createHttpAdapter(): FastifyAdapter {
   return new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
-import { configureApp, createHttpAdapter } from './app.setup';
+import { APP_OPTIONS, configureApp, createHttpAdapter } from './app.setup';
 import { Environment, validateEnvironment } from './config/environment';
 import { DOCS_PATH } from './openapi/openapi';
 
@@ -11,7 +11,7 @@ async function bootstrap(): Promise<void> {
   // Checked here as well as by ConfigModule, so that a bad setting ends the process with the plain
   // message below rather than with Nest's start-up stack trace.
   validateEnvironment(process.env);
-  const app = configureApp(await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter()));
+  const app = configureApp(await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), APP_OPTIONS));
   const port = app.get(ConfigService<Environment, true>).get('PORT', { infer: true });
   await app.listen(port, '0.0.0.0');
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

@@ -10,6 +10,11 @@ export type CallDirection = (typeof CALL_DIRECTIONS)[number];
 export const CALL_STATUSES = ['initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
+export class CallCost {
+  amount!: number;
+  currency!: string;
+}
+
 export class Recording {
   url!: string;
   type!: string;
@@ -64,6 +69,14 @@ export class Call {
   @Prop({ type: Number, default: null })
   duration!: number | null;
 
+  /** Why the call ended, as the provider put it (Sinch's DiCE `reason`, an open set). */
+  @Prop({ type: String, default: null })
+  endReason!: string | null;
+
+  /** What the provider charged (Sinch's DiCE `debit`). */
+  @Prop({ type: { _id: false, amount: { type: Number, required: true }, currency: { type: String, required: true } }, default: null })
+  cost!: CallCost | null;
+
   @Prop({
     type: [{ _id: false, url: { type: String, required: true }, type: { type: String, required: true }, createdAt: { type: Date, required: true } }],
     default: [],
@@ -80,3 +93,5 @@ export const CallSchema = SchemaFactory.createForClass(Call);
 // History newest first, per organization, and per contact.
 CallSchema.index({ organizationId: 1, startTime: -1, _id: -1 });
 CallSchema.index({ organizationId: 1, contactId: 1, startTime: -1, _id: -1 });
+// Provider events find their call by the provider's id.
+CallSchema.index({ provider: 1, providerCallId: 1 });
