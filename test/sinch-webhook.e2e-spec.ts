@@ -5,7 +5,7 @@ import { Types } from 'mongoose';
 import { RunningApp, startApp, TEST_CALLER_ID, TEST_SINCH } from './support/app';
 import { testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { ace, dice, ice, notify, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
+import { ace, after, dice, ice, notify, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
 
 const INITIATE = '/api/calls/sdk/initiate';
 const SINCH_CALL = '822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257';
@@ -22,7 +22,7 @@ describe('CallProviderController', () => {
   /** A call the dialer recorded, as initiate answers it. */
   const recordCall = async (phoneNumber = '+14165550199') => {
     const response = await request(app.url).post(INITIATE).set('Authorization', testUser().bearer).send({ phoneNumber }).expect(201);
-    return response.body.call as { _id: string; to: string; from: string };
+    return response.body.call as { _id: string; to: string; from: string; startTime: string };
   };
   const storedCall = (id: string) => app.db.collection('calls').findOne({ _id: new Types.ObjectId(id) });
   const events = () => app.db.collection<{ _id: string }>('call_events').find().sort({ _id: 1 }).toArray();
@@ -39,15 +39,15 @@ describe('CallProviderController', () => {
       expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'connectPstn', number: '+14165550199', cli: TEST_CALLER_ID } });
       expect(await storedCall(call._id)).toMatchObject({ providerCallId: SINCH_CALL, status: 'initiated' });
 
-      expect(await accept(ace(SINCH_CALL))).toEqual({ action: { name: 'continue' } });
-      expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', answerTime: new Date('2026-11-27T10:00:05Z') });
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', answerTime: new Date(after(call.startTime, 1)) });
 
-      expect(await accept(dice(SINCH_CALL))).toEqual({});
+      expect(await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }))).toEqual({});
       expect(await storedCall(call._id)).toMatchObject({
         status: 'completed',
-        answerTime: new Date('2026-11-27T10:00:05Z'),
-        endTime: new Date('2026-11-27T10:01:05Z'),
-        duration: 60,
+        answerTime: new Date(after(call.startTime, 1)),
+        endTime: new Date(after(call.startTime, 3)),
+        duration: 2,
         endReason: 'CALLEEHANGUP',
         cost: { amount: 0.0125, currency: 'USD' },
       });
@@ -114,7 +114,7 @@ describe('CallProviderController', () => {
         ],
         [
           'a body changed after signing',
-          (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { signedBody: JSON.stringify(ace(SINCH_CALL, '2026-11-27T10:09:00Z', call)) }),
+          (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { signedBody: JSON.stringify(ace(SINCH_CALL, '2026-11-27T10:09:00.000Z', call)) }),
           'Invalid Sinch signature',
         ],
         ['a signature for another path', (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { signedPath: '/api/other' }), 'Invalid Sinch signature'],
@@ -144,11 +144,11 @@ describe('CallProviderController', () => {
     it('answers a repeated event as before and changes nothing', async () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call._id));
-      await accept(ace(SINCH_CALL));
+      await accept(ace(SINCH_CALL, after(call.startTime, 1)));
       const afterFirst = await storedCall(call._id);
 
       expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
-      expect(await accept(ace(SINCH_CALL, '2026-11-27T10:00:09Z'))).toEqual({ action: { name: 'continue' } });
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 2)))).toEqual({ action: { name: 'continue' } });
 
       expect(await storedCall(call._id)).toEqual(afterFirst);
       expect(await events()).toHaveLength(2);
@@ -158,19 +158,19 @@ describe('CallProviderController', () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call._id));
 
-      await accept(dice(SINCH_CALL));
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }));
       const ended = await storedCall(call._id);
-      expect(ended).toMatchObject({ status: 'completed', endTime: new Date('2026-11-27T10:01:05Z'), answerTime: new Date('2026-11-27T10:00:05Z') });
+      expect(ended).toMatchObject({ status: 'completed', endTime: new Date(after(call.startTime, 3)), answerTime: new Date(after(call.startTime, 1)) });
 
-      expect(await accept(ace(SINCH_CALL, '2026-11-27T10:00:07Z'))).toEqual({ action: { name: 'continue' } });
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 2)))).toEqual({ action: { name: 'continue' } });
       expect(await storedCall(call._id)).toEqual(ended);
     });
 
     it('keeps events for a call it does not know yet and applies them, in order, once the ICE ties the call', async () => {
       const call = await recordCall();
 
-      expect(await accept(dice(SINCH_CALL))).toEqual({});
-      expect(await accept(ace(SINCH_CALL))).toEqual({ action: { name: 'continue' } });
+      expect(await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 1 }))).toEqual({});
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
       expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: null });
 
       await accept(ice(SINCH_CALL, call._id));
@@ -178,9 +178,9 @@ describe('CallProviderController', () => {
       expect(await storedCall(call._id)).toMatchObject({
         providerCallId: SINCH_CALL,
         status: 'completed',
-        // The ACE's own time, not one worked out from the DiCE: pending events apply ACE first.
-        answerTime: new Date('2026-11-27T10:00:05Z'),
-        endTime: new Date('2026-11-27T10:01:05Z'),
+        // The ACE's own time, not the one the DiCE implies (3 s - 1 s): pending events apply the ACE first.
+        answerTime: new Date(after(call.startTime, 1)),
+        endTime: new Date(after(call.startTime, 3)),
       });
       const stored = await app.db.collection('call_events').find().toArray();
       expect(stored.every((event) => event.appliedTo?.equals(new Types.ObjectId(call._id)))).toBe(true);

@@ -32,9 +32,12 @@ export function sendCallback(app: RunningApp, body: object | string, options: Si
   return request(app.url).post(path).set('Content-Type', contentType).set('x-timestamp', timestamp).set('Authorization', authorization).send(raw);
 }
 
+/** An event time `seconds` after `start` (an ISO date, such as a call's startTime). */
+export const after = (start: string, seconds: number): string => new Date(Date.parse(start) + seconds * 1000).toISOString();
+
 const callHeaders = (callId?: string) => (callId ? { callHeaders: [{ key: 'x-call-id', value: callId }] } : {});
 
-export const ice = (callid: string, callId?: string, timestamp = '2026-11-27T10:00:00Z') => ({
+export const ice = (callid: string, callId?: string, timestamp = new Date().toISOString()) => ({
   event: 'ice',
   callid,
   timestamp,
@@ -47,7 +50,7 @@ export const ice = (callid: string, callId?: string, timestamp = '2026-11-27T10:
   ...callHeaders(callId),
 });
 
-export const ace = (callid: string, timestamp = '2026-11-27T10:00:05Z', callId?: string) => ({
+export const ace = (callid: string, timestamp = new Date().toISOString(), callId?: string) => ({
   event: 'ace',
   callid,
   timestamp,
@@ -59,10 +62,10 @@ export const ace = (callid: string, timestamp = '2026-11-27T10:00:05Z', callId?:
 export const dice = (callid: string, fields: Record<string, unknown> = {}) => ({
   event: 'dice',
   callid,
-  timestamp: '2026-11-27T10:01:05Z',
+  timestamp: new Date().toISOString(),
   reason: 'CALLEEHANGUP',
   result: 'ANSWERED',
-  duration: 60,
+  duration: 2,
   debit: { currencyId: 'USD', amount: 0.0125 },
   userRate: { currencyId: 'USD', amount: 0.0125 },
   version: 1,
