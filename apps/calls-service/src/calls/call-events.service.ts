@@ -2,7 +2,7 @@ import { BadRequestException, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AnyBulkWriteOperation, Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
-import { CALL_EVENT_KINDS, CallChange, CallEvent } from '../providers/call-provider';
+import { byCallLifeOrder, CallChange, CallEvent } from '../providers/call-provider';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
 import { CallEventEntry } from './schemas/call-event.schema';
 import { Call, CALL_PROVIDERS, CALL_STATUSES, CallProvider as CallProviderName, CallRecord, CallStatus } from './schemas/call.schema';
@@ -55,8 +55,7 @@ export class CallEventsService {
    */
   async applyPending(provider: string, providerCallId: string, callId: Types.ObjectId): Promise<void> {
     const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<EntryRecord[]>();
-    waiting.sort((a, b) => CALL_EVENT_KINDS.indexOf(a.kind) - CALL_EVENT_KINDS.indexOf(b.kind) || a.occurredAt.getTime() - b.occurredAt.getTime());
-    for (const entry of waiting) {
+    for (const entry of waiting.sort(byCallLifeOrder)) {
       await this.applyChange(callId, entry.change);
       await this.eventModel.updateOne({ _id: entry._id, appliedAt: null }, { $set: { appliedAt: new Date(), appliedTo: callId } });
     }

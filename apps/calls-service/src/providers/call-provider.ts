@@ -33,6 +33,11 @@ export type WebhookVerification = { ok: true } | { ok: false; reason: string };
 export const CALL_EVENT_KINDS = ['placed', 'answered', 'ended', 'recording'] as const;
 export type CallEventKind = (typeof CALL_EVENT_KINDS)[number];
 
+/** Orders events as they happen in a call's life, then by time: an ACE is applied before a DiCE that came first. */
+export function byCallLifeOrder(a: { kind: CallEventKind; occurredAt: Date }, b: { kind: CallEventKind; occurredAt: Date }): number {
+  return CALL_EVENT_KINDS.indexOf(a.kind) - CALL_EVENT_KINDS.indexOf(b.kind) || a.occurredAt.getTime() - b.occurredAt.getTime();
+}
+
 /** What applying an event changes. Fields are only ever filled, never overwritten. */
 export interface CallChange {
   status?: CallStatus;
