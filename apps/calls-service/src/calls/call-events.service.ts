@@ -5,7 +5,8 @@ import { isDuplicateKeyError } from '../common/mongo-errors';
 import { byCallLifeOrder, CallChange, CallEvent } from '../providers/call-provider';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
 import { CallEventEntry } from './schemas/call-event.schema';
-import { Call, CALL_PROVIDERS, CALL_STATUSES, CallProvider as CallProviderName, CallRecord, CallStatus } from './schemas/call.schema';
+import { CALL_STATUSES, CallStatus } from './call-status';
+import { Call, CALL_PROVIDERS, CallProvider as CallProviderName, CallRecord } from './schemas/call.schema';
 
 type EntryRecord = CallEventEntry;
 const FILLED_ONCE = ['answerTime', 'endTime', 'duration', 'endReason', 'cost'] as const;

@@ -1,4 +1,4 @@
-import type { CallStatus } from '../calls/schemas/call.schema';
+import type { CallStatus } from '../calls/call-status';
 
 /**
  * The seam between the calls module and a telephony provider. Everything provider-specific (how a

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto';
+import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
 export class RecordingDto {
@@ -78,7 +80,7 @@ export class CallDto {
   duration!: number | null;
 
   @ApiProperty({
-    description: 'Why the call ended, as the provider put it (for Sinch: CALLEEHANGUP, CALLERHANGUP, CANCEL, TIMEOUT, ...; an open set).',
+    description: 'Why the call ended, as the dialer or the provider reported it (for Sinch: CALLEEHANGUP, CALLERHANGUP, CANCEL, TIMEOUT, ...; an open set).',
     type: String,
     nullable: true,
     example: null,
@@ -106,4 +108,40 @@ export class CallDto {
 
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   updatedAt!: string;
+}
+
+@ApiSchema({ name: 'CallResponse' })
+export class CallResponseDto {
+  @ApiProperty({ enum: [true], example: true })
+  success!: true;
+
+  @ApiProperty({ type: CallDto })
+  call!: CallDto;
+}
+
+@ApiSchema({ name: 'CallListResponse' })
+export class CallListResponseDto {
+  @ApiProperty({ enum: [true], example: true })
+  success!: true;
+
+  @ApiProperty({ type: [CallDto] })
+  calls!: CallDto[];
+
+  @ApiProperty({ description: 'Pass as `cursor` to get the next page; null on the last page.', type: String, nullable: true, example: null })
+  nextCursor!: string | null;
+}
+
+@ApiSchema({ name: 'CallConflictResponse', description: 'The error shape of a conflicting report, with the call as it is.' })
+export class CallConflictResponseDto extends ErrorResponseDto {
+  @ApiProperty({ description: 'The HTTP status code, repeated.', type: 'integer', example: 409 })
+  declare statusCode: number;
+
+  @ApiProperty({ description: 'The short name of the status.', example: 'Conflict' })
+  declare error: string;
+
+  @ApiProperty({ description: 'What went wrong, for a person to read.', example: 'The call has already ended as completed; it cannot become failed' })
+  declare message: string;
+
+  @ApiProperty({ description: 'The call as it is, so the client can see what it conflicts with.', type: CallDto })
+  call!: CallDto;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CallStatus } from '../../calls/schemas/call.schema';
+import type { CallStatus } from '../../calls/call-status';
 import { CallChange, CallEvent, CallFacts, ParsedEvent } from '../call-provider';
 
 export const SINCH = 'sinch';
