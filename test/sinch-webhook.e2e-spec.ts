@@ -3,7 +3,7 @@ import { decode, verify } from 'jsonwebtoken';
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { RunningApp, startApp, TEST_CALLER_ID, TEST_SINCH } from './support/app';
-import { testUser } from './support/auth';
+import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
 import { ace, after, dice, ice, notify, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
 
@@ -20,8 +20,8 @@ describe('CallProviderController', () => {
   beforeEach(() => app.clean());
 
   /** A call the dialer recorded, as initiate answers it. */
-  const recordCall = async (phoneNumber = '+14165550199') => {
-    const response = await request(app.url).post(INITIATE).set('Authorization', testUser().bearer).send({ phoneNumber }).expect(201);
+  const recordCall = async (phoneNumber = '+14165550199', user: TestUser = testUser()) => {
+    const response = await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber }).expect(201);
     return response.body.call as { _id: string; to: string; from: string; startTime: string };
   };
   const storedCall = (id: string) => app.db.collection('calls').findOne({ _id: new Types.ObjectId(id) });
@@ -184,6 +184,61 @@ describe('CallProviderController', () => {
       });
       const stored = await app.db.collection('call_events').find().toArray();
       expect(stored.every((event) => event.appliedTo?.equals(new Types.ObjectId(call._id)))).toBe(true);
+    });
+
+    it('applies events that came before the call was known when the dialer reports the providerCallId', async () => {
+      const user = testUser();
+      const call = await recordCall('+14165550199', user);
+      await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }));
+      expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: null });
+
+      const response = await request(app.url)
+        .patch(`/api/calls/${call._id}`)
+        .set('Authorization', user.bearer)
+        .send({ status: 'ringing', providerCallId: SINCH_CALL })
+        .expect(200);
+
+      expectContract('patch', '/api/calls/{id}', response);
+      expect(response.body.call).toMatchObject({
+        providerCallId: SINCH_CALL,
+        status: 'completed',
+        answerTime: after(call.startTime, 1),
+        endTime: after(call.startTime, 3),
+        duration: 2,
+        endReason: 'CALLEEHANGUP',
+        cost: { amount: 0.0125, currency: 'USD' },
+      });
+      const read = await request(app.url).get(`/api/calls/${call._id}`).set('Authorization', user.bearer).expect(200);
+      expectContract('get', '/api/calls/{id}', read);
+      expect(read.body.call).toEqual(response.body.call);
+    });
+
+    it('reaches the same end whatever order the ACE, the DiCE and the dialer\'s reports race in', async () => {
+      for (let round = 0; round < 3; round++) {
+        const user = testUser();
+        const call = await recordCall('+14165550199', user);
+        const callid = `race_${round}`;
+        await accept(ice(callid, call._id));
+        const report = (body: object) => request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', user.bearer).send(body);
+
+        const answers = await Promise.all([
+          sendCallback(app, dice(callid, { timestamp: after(call.startTime, 3), duration: 2 })),
+          sendCallback(app, ace(callid, after(call.startTime, 1))),
+          report({ status: 'ringing' }),
+          report({ status: 'in-progress', answerTime: after(call.startTime, 1) }),
+        ]);
+
+        expect(answers.slice(0, 2).map((answer) => answer.status)).toEqual([200, 200]);
+        // A report that arrives after the call ended is a conflict for the dialer, never a change.
+        for (const answer of answers.slice(2)) expect([200, 409]).toContain(answer.status);
+        expect(await storedCall(call._id)).toMatchObject({
+          status: 'completed',
+          answerTime: new Date(after(call.startTime, 1)),
+          endTime: new Date(after(call.startTime, 3)),
+          duration: 2,
+        });
+      }
     });
 
     it('stores an unknown result and reason rather than refusing them', async () => {

@@ -1,19 +1,23 @@
-import { BadRequestException, Injectable, Logger } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { AnyBulkWriteOperation, Model, Types } from 'mongoose';
+import { Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { byCallLifeOrder, CallChange, CallEvent } from '../providers/call-provider';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
+import { isTerminal } from './call-status';
+import { CallReport, MAX_CLOCK_SKEW_MS, planCallUpdate } from './call-update';
+import { CallLockService } from './call-lock.service';
+import { CallWriter, ProviderFacts } from './call-writer.service';
 import { CallEventEntry } from './schemas/call-event.schema';
-import { CALL_STATUSES, CallStatus } from './call-status';
 import { Call, CALL_PROVIDERS, CallProvider as CallProviderName, CallRecord } from './schemas/call.schema';
 
-type EntryRecord = CallEventEntry;
-const FILLED_ONCE = ['answerTime', 'endTime', 'duration', 'endReason', 'cost'] as const;
+/** Under the call's lock a write only misses if the lock was lost; then the event is re-planned. */
+const WRITE_ATTEMPTS = 3;
 
 /**
- * Provider events: each is stored once, whatever order and however often it arrives, then applied
- * to its call through the status rules, or kept until its call is known.
+ * Provider events: each is stored once, whatever order and however often it arrives, and applied to its
+ * call through the same status rules, lock and conditional write as the dialer's reports; an event whose
+ * call is not known yet waits until the call learns its providerCallId.
  */
 @Injectable()
 export class CallEventsService {
@@ -23,6 +27,8 @@ export class CallEventsService {
     @InjectModel(CallEventEntry.name) private readonly eventModel: Model<CallEventEntry>,
     @InjectModel(Call.name) private readonly callModel: Model<Call>,
     private readonly providers: CallProviderRegistry,
+    private readonly callLocks: CallLockService,
+    private readonly writer: CallWriter,
   ) {}
 
   /** Handles a callback whose signature was verified, and returns the provider's answer. */
@@ -37,29 +43,41 @@ export class CallEventsService {
     return provider.answer(parsed.event, proceed ? { to: call.to, from: call.from } : null);
   }
 
-  /** Keeps the event and applies it, with any that waited for the same call, once the call is known. */
+  /** Keeps the event and, once its call is known, applies it with any that waited for the same call. */
   async receive(event: CallEvent): Promise<CallRecord | null> {
     await this.store(event);
     const call = await this.findCallFor(event);
     if (!call) return null;
-    if (!(await this.claimProviderCallId(call, event.providerCallId))) {
-      this.logger.warn(`${event.provider} call ${event.providerCallId} names call ${call._id.toHexString()}, which belongs to provider call ${call.providerCallId}`);
+    if (call.providerCallId !== null && call.providerCallId !== event.providerCallId) {
+      this.logger.warn(`${event.provider} call ${event.providerCallId} names call ${call._id.toHexString()}, which has provider call ${call.providerCallId}`);
       return null;
     }
-    await this.applyPending(event.provider, event.providerCallId, call._id);
-    return call;
+    try {
+      await this.applyPending(call._id, event.provider, event.providerCallId);
+    } catch (error) {
+      // Another call holds this provider id: the events stay waiting for that call.
+      if (!(error instanceof ConflictException)) throw error;
+      this.logger.warn(`${event.provider} call ${event.providerCallId} is already recorded for another call than ${call._id.toHexString()}`);
+      return null;
+    }
+    return this.callModel.findById(call._id).lean<CallRecord>();
   }
 
   /**
-   * Applies, in call-life order, every stored event of this provider call that has not been applied
-   * yet. Call it whenever a call learns its provider id; applying twice changes nothing.
+   * Applies, in call-life order, every stored event of this provider call that has not been applied yet,
+   * recording the providerCallId on the call first if it has none. Call it whenever a call learns its
+   * provider id; applying an event again changes nothing. Answers how many events were applied.
    */
-  async applyPending(provider: string, providerCallId: string, callId: Types.ObjectId): Promise<void> {
-    const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<EntryRecord[]>();
-    for (const entry of waiting.sort(byCallLifeOrder)) {
-      await this.applyChange(callId, entry.change);
-      await this.eventModel.updateOne({ _id: entry._id, appliedAt: null }, { $set: { appliedAt: new Date(), appliedTo: callId } });
-    }
+  async applyPending(callId: Types.ObjectId, provider: string, providerCallId: string): Promise<number> {
+    const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<CallEventEntry[]>();
+    if (waiting.length === 0) return 0;
+    await this.callLocks.withLock(callId, async () => {
+      for (const entry of waiting.sort(byCallLifeOrder)) {
+        await this.apply(callId, providerCallId, entry.change);
+        await this.eventModel.updateOne({ _id: entry._id, appliedAt: null }, { $set: { appliedAt: new Date(), appliedTo: callId } });
+      }
+    });
+    return waiting.length;
   }
 
   /** Inserts the event; a repeated delivery has the same id and is left as first stored. */
@@ -93,33 +111,55 @@ export class CallEventsService {
     return this.callModel.findOne({ provider, providerCallId: event.providerCallId }).lean<CallRecord>();
   }
 
-  /** Records the provider's id on the call unless it already has another. */
-  private async claimProviderCallId(call: CallRecord, providerCallId: string): Promise<boolean> {
-    if (call.providerCallId === providerCallId) return true;
-    if (call.providerCallId !== null) return false;
-    await this.callModel.updateOne({ _id: call._id, providerCallId: null }, { $set: { providerCallId } });
-    const now = await this.callModel.findById(call._id, { providerCallId: 1 }).lean<Pick<CallRecord, 'providerCallId'>>();
-    return now?.providerCallId === providerCallId;
-  }
-
-  /**
-   * Each write is conditional, so the outcome does not depend on order or repetition: a field is
-   * only filled, never overwritten, and the status only moves forward and never out of an end state.
-   */
-  private async applyChange(callId: Types.ObjectId, change: CallChange): Promise<void> {
-    const writes: AnyBulkWriteOperation<Call>[] = [];
-    for (const field of FILLED_ONCE) {
-      if (change[field] !== undefined) writes.push({ updateOne: { filter: { _id: callId, [field]: null }, update: { $set: { [field]: change[field] } } } });
+  /** Under the call's lock: plans the event's change on the call as it is now, and writes it. */
+  private async apply(callId: Types.ObjectId, providerCallId: string, change: CallChange): Promise<void> {
+    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
+      const call = await this.callModel.findById(callId).lean<CallRecord>();
+      if (!call) return;
+      const now = new Date();
+      let plan = planCallUpdate(call, reportOf(call, providerCallId, change, now), now);
+      if (plan.kind !== 'apply') {
+        // A late event that contradicts how the call already stands (an ACE after the end, another end
+        // state): the first word stands, as for the dialer's reports, and the event stays on record. The
+        // call still learns the provider's id.
+        this.logger.log(`Event for call ${callId.toHexString()} not applied: ${plan.message}`);
+        plan = planCallUpdate(call, { providerCallId }, now);
+      }
+      const changes = plan.kind === 'apply' ? plan.changes : {};
+      const facts = newFacts(call, change);
+      if (Object.keys(changes).length === 0 && !facts.cost && !facts.recording) return;
+      if (await this.writer.write(call, changes, facts)) return;
     }
-    if (change.recording) writes.push({ updateOne: { filter: { _id: callId }, update: { $addToSet: { recordings: change.recording } } } });
-    if (change.status) {
-      writes.push({ updateOne: { filter: { _id: callId, status: { $in: statusesThatMayBecome(change.status) } }, update: { $set: { status: change.status } } } });
-    }
-    if (writes.length > 0) await this.callModel.bulkWrite(writes, { ordered: true });
+    throw new Error(`Call ${callId.toHexString()} kept changing while an event was applied`);
   }
 }
 
+/**
+ * The event as a report, with its times moved into what the planner accepts (not before the call
+ * began, nor further ahead than the clock skew it allows): the provider's clock may disagree with ours
+ * by a little, and that must not cost the event.
+ */
+function reportOf(call: CallRecord, providerCallId: string, change: CallChange, now: Date): CallReport {
+  const latest = now.getTime() + MAX_CLOCK_SKEW_MS;
+  const clamp = (time: Date | undefined, notBefore: Date | null) =>
+    time === undefined ? undefined : new Date(Math.min(Math.max(time.getTime(), call.startTime.getTime(), notBefore?.getTime() ?? 0), latest));
+  const answerTime = clamp(change.answerTime, null);
+  return {
+    providerCallId,
+    status: change.status,
+    answerTime,
+    endTime: clamp(change.endTime, call.answerTime ?? answerTime ?? null),
+    endReason: change.endReason,
+  };
+}
+
+/** What only the provider knows, when the call does not have it yet. */
+function newFacts(call: CallRecord, change: CallChange): ProviderFacts {
+  const facts: ProviderFacts = {};
+  if (change.cost && !call.cost) facts.cost = change.cost;
+  const recording = change.recording;
+  if (recording && !call.recordings.some((known) => known.url === recording.url && known.type === recording.type)) facts.recording = recording;
+  return facts;
+}
+
 const isCallProviderName = (name: string): name is CallProviderName => (CALL_PROVIDERS as readonly string[]).includes(name);
-const RANK: Record<CallStatus, number> = { initiated: 0, ringing: 1, 'in-progress': 2, completed: 3, busy: 3, 'no-answer': 3, canceled: 3, failed: 3 };
-const isTerminal = (status: CallStatus): boolean => RANK[status] === 3;
-const statusesThatMayBecome = (target: CallStatus): CallStatus[] => CALL_STATUSES.filter((status) => !isTerminal(status) && RANK[status] < RANK[target]);

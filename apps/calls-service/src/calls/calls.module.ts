@@ -7,6 +7,7 @@ import { ProvidersModule } from '../providers/providers.module';
 import { CallEventsService } from './call-events.service';
 import { CallLockService } from './call-lock.service';
 import { CallProviderController } from './call-provider.controller';
+import { CallWriter } from './call-writer.service';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
 import { ProviderCallIdService } from './provider-call-id.service';
@@ -31,6 +32,6 @@ import { WebhookSignatureGuard } from './webhook-signature.guard';
     ProvidersModule,
   ],
   controllers: [CallsController, CallProviderController],
-  providers: [CallsService, CallLockService, ProviderCallIdService, CallEventsService, SdkTokensService, WebhookSignatureGuard],
+  providers: [CallsService, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, SdkTokensService, WebhookSignatureGuard],
 })
 export class CallsModule {}

@@ -124,6 +124,8 @@ describe('parseSinchEvent', () => {
     ['no event', { callid: 'abc_1' }, 'event is required'],
     ['no callid', { event: 'ace' }, 'callid is required'],
     ['a callid that is not a string', { event: 'dice', callid: 42 }, 'callid is required'],
+    ['a callid with spaces', { event: 'dice', callid: 'a b' }, 'callid must be printable ASCII without spaces, at most 128 characters'],
+    ['an over-long callid', { event: 'dice', callid: 'x'.repeat(129) }, 'callid must be printable ASCII without spaces, at most 128 characters'],
   ])('refuses %s', (_label, body, message) => {
     expect(parse(body)).toEqual({ outcome: 'invalid', message });
   });

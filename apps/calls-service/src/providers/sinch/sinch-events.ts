@@ -7,7 +7,8 @@ export const SINCH = 'sinch';
 export const CALL_ID_HEADER = 'x-call-id';
 const RECORDING_NOTIFICATIONS = new Set(['recording_finished', 'recording_available']);
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
-const MAX_CALL_ID_LENGTH = 200;
+// What a providerCallId may be (issue 3's PATCH accepts the same): printable ASCII without spaces, at most 128.
+const PROVIDER_CALL_ID = /^[!-~]{1,128}$/;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -77,7 +78,8 @@ export function parseSinchEvent(body: unknown, receivedAt: Date): ParsedEvent {
   if (!known) return { outcome: 'ignored', type: notification ? `${name}:${notification}` : name };
 
   const providerCallId = text(body.callid);
-  if (!providerCallId || providerCallId.length > MAX_CALL_ID_LENGTH) return { outcome: 'invalid', message: 'callid is required' };
+  if (!providerCallId) return { outcome: 'invalid', message: 'callid is required' };
+  if (!PROVIDER_CALL_ID.test(providerCallId)) return { outcome: 'invalid', message: 'callid must be printable ASCII without spaces, at most 128 characters' };
   const occurredAt = timeOf(body, receivedAt);
   const base = { provider: SINCH, providerCallId, callId: callIdOf(body), occurredAt, payload: body };
 
