@@ -57,6 +57,7 @@ describe('CallsController', () => {
         endTime: null,
         duration: null,
         endReason: null,
+        cost: null,
         recordings: [],
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

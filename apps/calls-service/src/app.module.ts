@@ -8,6 +8,7 @@ import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 
 @Module({
   imports: [
@@ -27,6 +28,7 @@ import { HealthModule } from './health/health.module';
       }),
     }),
     ContactsModule,
+    PhoneNumbersModule,
     CallsModule,
     HealthModule,
   ],

@@ -1,6 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import helmet from '@fastify/helmet';
 import { ConfigService } from '@nestjs/config';
+import { NestApplicationOptions } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyInstance } from 'fastify';
@@ -14,6 +15,9 @@ const HEALTH_PATHS = ['health', 'health/ready'];
 
 /** The largest request body accepted; a call or a contact is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/** NestFactory options: JSON bodies keep their raw bytes, which provider signatures cover. */
+export const APP_OPTIONS: NestApplicationOptions = { rawBody: true };
 
 export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({

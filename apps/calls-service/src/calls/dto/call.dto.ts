@@ -16,6 +16,11 @@ export class RecordingDto {
   createdAt!: string;
 }
 
+export interface CallCostDto {
+  amount: number;
+  currency: string;
+}
+
 // Provider-specific fields may be added over time, so the shape is open.
 @ApiSchemaOf({
   name: 'Call',
@@ -74,8 +79,26 @@ export class CallDto {
   @ApiProperty({ description: 'Talk time in whole seconds, known once the call has ended.', type: 'integer', nullable: true, example: null })
   duration!: number | null;
 
-  @ApiProperty({ description: 'Why the call ended, as the dialer reported it.', type: String, nullable: true, example: null })
+  @ApiProperty({
+    description: 'Why the call ended, as the dialer or the provider reported it (for Sinch: CALLEEHANGUP, CALLERHANGUP, CANCEL, TIMEOUT, ...; an open set).',
+    type: String,
+    nullable: true,
+    example: null,
+  })
   endReason!: string | null;
+
+  // Inline rather than a $ref: OpenAPI 3.0 cannot make a referenced schema nullable.
+  @ApiProperty({
+    description: 'What the provider charged, once the call has ended: `amount` in `currency` (ISO 4217, as the provider gave it).',
+    type: 'object',
+    properties: { amount: { type: 'number', example: 0.0125 }, currency: { type: 'string', example: 'USD' } },
+    required: ['amount', 'currency'],
+    // `required` above is the nested object's list; this keeps `cost` itself required.
+    selfRequired: true,
+    nullable: true,
+    example: null,
+  })
+  cost!: CallCostDto | null;
 
   @ApiProperty({ description: 'Recordings of the call.', type: [RecordingDto] })
   recordings!: RecordingDto[];
