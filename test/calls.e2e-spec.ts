@@ -56,6 +56,8 @@ describe('CallsController', () => {
         answerTime: null,
         endTime: null,
         duration: null,
+        endReason: null,
+        cost: null,
         recordings: [],
         createdAt: expect.any(String),
         updatedAt: expect.any(String),

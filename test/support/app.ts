@@ -6,14 +6,15 @@ import mongoose, { Connection } from 'mongoose';
 
 export const TEST_JWT_SECRET = 'calls-service-test-secret-0123456789';
 export const TEST_CALLER_ID = '+14165550100';
+/** The Sinch application the test service trusts (Sinch's published example credentials). */
+export const TEST_SINCH = { applicationKey: '669e367e-6bba-48ab-af15-266871c28135', applicationSecret: 'BeIukql3pTKJ8RGL5zo0DA==' };
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src', 'main.js');
 const START_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 5_000;
 
 export interface RunningApp {
   url: string;
-  /** The app's own database, for arranging data and checking what was written. */
+  /** The app's own database (its MONGODB_URI), for arranging data and checking what was written. */
   db: Connection;
   /** Everything the process printed, for assertions on logs and for failure messages. */
   output: () => string;
@@ -42,11 +43,16 @@ export function databaseUri(name: string): string {
   return url.toString();
 }
 
+export interface StartOptions {
+  /** What to wait for: `ready` (the default) until it can serve requests, `live` until it answers at all. */
+  waitFor?: 'ready' | 'live';
+}
+
 /**
  * Starts the built service (dist/) as its own process against its own database, exactly as
- * `npm run start:prod` would, and waits until it answers.
+ * `npm run start:prod` would, and waits until it is ready (or only live).
  */
-export async function startApp(env: Record<string, string | undefined> = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string | undefined> = {}, { waitFor = 'ready' }: StartOptions = {}): Promise<RunningApp> {
   const port = await freePort();
   const database = `calls_test_${randomBytes(6).toString('hex')}`;
   const appEnv: Record<string, string> = {};
@@ -57,6 +63,8 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
     MONGODB_URI: databaseUri(database),
     JWT_SECRET: TEST_JWT_SECRET,
     DEFAULT_CALLER_ID: TEST_CALLER_ID,
+    SINCH_APPLICATION_KEY: TEST_SINCH.applicationKey,
+    SINCH_APPLICATION_SECRET: TEST_SINCH.applicationSecret,
     ...env,
   })) {
     if (value !== undefined) appEnv[key] = value;
@@ -68,28 +76,31 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(url, child, () => output);
-  const db = await mongoose.createConnection(databaseUri(database)).asPromise();
+  await waitUntilAnswering(`${url}${waitFor === 'ready' ? '/health/ready' : '/health'}`, child, () => output);
+  // The app's own database, wherever MONGODB_URI points. An app started only live may not reach it yet,
+  // so its connection is made when a test first asks for it.
+  const appDatabase = appEnv.MONGODB_URI;
+  let db = waitFor === 'ready' ? await mongoose.createConnection(appDatabase).asPromise() : undefined;
+  const connection = () => (db ??= mongoose.createConnection(appDatabase));
 
   return {
     url,
-    db,
+    get db() {
+      return connection();
+    },
     output: () => output,
     process: child,
     clean: async () => {
-      const collections = await db.db!.collections();
+      const collections = await connection().db!.collections();
       await Promise.all(collections.map((collection) => collection.deleteMany({})));
     },
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      // Node's server.close() waits for every connection that has not completed a request, and a
-      // test client now and then leaves one open: the app would wait for it for up to a minute.
-      // No test is about graceful shutdown, so an app that lingers is killed.
-      const killer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       const code = await exited;
-      clearTimeout(killer);
-      await db.dropDatabase().catch(() => undefined);
-      await db.close();
+      if (db) {
+        await db.dropDatabase().catch(() => undefined);
+        await db.close();
+      }
       return code;
     },
   };
@@ -100,7 +111,9 @@ async function waitUntilAnswering(url: string, child: ChildProcess, output: () =
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`The app exited with ${child.exitCode}:\n${output()}`);
     try {
-      const response = await fetch(`${url}/api/docs-json`);
+      // Without `close`, fetch keeps this connection open for the server's keep-alive hint (72 s), and a
+      // stopping app waits for it: any test file that runs longer than a few seconds would stall in stop().
+      const response = await fetch(url, { headers: { connection: 'close' } });
       if (response.ok) return;
     } catch {
       // not listening yet

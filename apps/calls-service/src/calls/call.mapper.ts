@@ -23,6 +23,9 @@ export function toCallDto(call: CallRecord): CallDto {
     answerTime: iso(call.answerTime),
     endTime: iso(call.endTime),
     duration: call.duration,
+    // Calls recorded before the field existed have no endReason at all.
+    endReason: call.endReason ?? null,
+    cost: call.cost ? { amount: call.cost.amount, currency: call.cost.currency } : null,
     recordings: call.recordings.map((recording) => ({
       url: recording.url,
       type: recording.type,

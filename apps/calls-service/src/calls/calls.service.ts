@@ -1,30 +1,143 @@
-import { Injectable, UnprocessableEntityException } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { BadRequestException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
-import { Model, Types } from 'mongoose';
-import { Environment } from '../config/environment';
+import { Model, QueryFilter, Types } from 'mongoose';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../common/cursor';
+import { parseDateTime } from '../common/date-time';
+import { invalidCursor } from '../common/object-id';
 import { ContactsService } from '../contacts/contacts.service';
 import { ContactDto } from '../contacts/dto/contact.dto';
+import { IdempotentRequest } from '../idempotency/idempotency-key.decorator';
+import { IdempotencyService } from '../idempotency/idempotency.service';
+import { PhoneNumbersService } from '../phone-numbers/phone-numbers.service';
+import { CallEventsService } from './call-events.service';
+import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
+import { CallReport, planCallUpdate } from './call-update';
+import { callConflict, CallWriter } from './call-writer.service';
 import { CallDto } from './dto/call.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
+import { ListCallsQueryDto } from './dto/list-calls-query.dto';
+import { UpdateCallDto } from './dto/update-call.dto';
 import { Call, CallRecord } from './schemas/call.schema';
+
+/** Under the call's lock the write can only miss if the lock was lost (a lease outlived); then re-plan a few times. */
+const WRITE_ATTEMPTS = 3;
 
 @Injectable()
 export class CallsService {
   constructor(
     @InjectModel(Call.name) private readonly callModel: Model<Call>,
     private readonly contactsService: ContactsService,
-    private readonly config: ConfigService<Environment, true>,
+    private readonly idempotencyService: IdempotencyService,
+    private readonly callLocks: CallLockService,
+    private readonly writer: CallWriter,
+    private readonly callEvents: CallEventsService,
+    private readonly phoneNumbersService: PhoneNumbersService,
   ) {}
 
-  async initiateSdkCall(user: AuthUser, dto: InitiateCallDto): Promise<CallDto> {
+  async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
+    if (!idempotency) return this.recordSdkCall(user, dto, new Types.ObjectId());
+    return this.idempotencyService.run(
+      idempotency,
+      { operation: 'initiateSdkCall', organizationId: user.organizationId, userId: user.userId },
+      { contactId: dto.contactId?.toLowerCase(), phoneNumber: dto.phoneNumber },
+      (id) => this.recordSdkCall(user, dto, id),
+      async (id) => {
+        const call = await this.callModel.findOne(scoped(user.organizationId, id)).lean<CallRecord>();
+        return call ? toCallDto(call) : null;
+      },
+    );
+  }
+
+  async findOne(organizationId: string, id: string): Promise<CallDto> {
+    return toCallDto(await this.findRecord(organizationId, new Types.ObjectId(id)));
+  }
+
+  async list(organizationId: string, query: ListCallsQueryDto): Promise<{ calls: CallDto[]; nextCursor: string | null }> {
+    const filter: QueryFilter<Call> = { organizationId: new Types.ObjectId(organizationId) };
+    if (query.contactId) filter.contactId = new Types.ObjectId(query.contactId);
+    if (query.userId) filter.userId = new Types.ObjectId(query.userId);
+    if (query.status) filter.status = { $in: query.status };
+    if (query.direction) filter.direction = query.direction;
+    const clauses: QueryFilter<Call>[] = [];
+    if (query.phoneNumber) clauses.push({ $or: [{ to: query.phoneNumber }, { from: query.phoneNumber }] });
+    const startTime: { $gte?: Date; $lt?: Date; $lte?: Date } = {};
+    if (query.since) startTime.$gte = parseDateTime(query.since) ?? undefined;
+    if (query.until) startTime.$lt = parseDateTime(query.until) ?? undefined;
+    if (query.cursor) {
+      const after = decodeTimeIdCursor(query.cursor) ?? invalidCursor();
+      // The bound on startTime alone lets an index range start at the cursor; the $or breaks ties by _id.
+      startTime.$lte = after.time;
+      clauses.push({ $or: [{ startTime: { $lt: after.time } }, { _id: { $lt: after.id } }] });
+    }
+    if (Object.keys(startTime).length > 0) filter.startTime = startTime;
+    if (clauses.length > 0) filter.$and = clauses;
+
+    const page = await this.callModel
+      .find(filter)
+      .sort({ startTime: -1, _id: -1 })
+      .limit(query.limit + 1)
+      .lean<CallRecord[]>();
+    const hasMore = page.length > query.limit;
+    const calls = hasMore ? page.slice(0, query.limit) : page;
+    const last = calls[calls.length - 1];
+    return {
+      calls: calls.map(toCallDto),
+      nextCursor: hasMore ? encodeTimeIdCursor({ time: last.startTime, id: last._id }) : null,
+    };
+  }
+
+  /**
+   * Applies what the dialer saw. Writes to one call are serialised by its lock, and the write itself is
+   * conditional on the call being exactly as read, so a change is always decided on the current state.
+   */
+  async update(organizationId: string, id: string, dto: UpdateCallDto): Promise<CallDto> {
+    const callId = new Types.ObjectId(id);
+    const report = toCallReport(dto);
+    // Unknown or foreign ids are answered before any lock is taken.
+    await this.findRecord(organizationId, callId);
+    let updated: CallDto;
+    try {
+      updated = await this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report));
+    } catch (error) {
+      if (!(error instanceof CallLockTimeout)) throw error;
+      throw callConflict('The call is being updated by other requests; retry shortly', await this.findRecord(organizationId, callId));
+    }
+    // Provider events that came before the call had its providerCallId were kept for it: apply them now.
+    if (report.providerCallId && updated.providerCallId === report.providerCallId) {
+      const applied = await this.callEvents.applyPending(callId, updated.provider, report.providerCallId);
+      if (applied > 0) return this.findOne(organizationId, id);
+    }
+    return updated;
+  }
+
+  private async applyReport(organizationId: string, callId: Types.ObjectId, report: CallReport): Promise<CallDto> {
+    for (let attempt = 1; ; attempt++) {
+      const call = await this.findRecord(organizationId, callId);
+      const plan = planCallUpdate(call, report, new Date());
+      if (plan.kind === 'invalid') throw new BadRequestException(plan.message);
+      if (plan.kind === 'conflict') throw callConflict(plan.message, call);
+      if (Object.keys(plan.changes).length === 0) return toCallDto(call);
+      const updated = await this.writer.write(call, plan.changes);
+      if (updated) return toCallDto(updated);
+      if (attempt === WRITE_ATTEMPTS) throw callConflict('The call kept changing while the report was applied; retry', call);
+    }
+  }
+
+  private async findRecord(organizationId: string, id: Types.ObjectId): Promise<CallRecord> {
+    const call = await this.callModel.findOne(scoped(organizationId, id)).lean<CallRecord>();
+    if (!call) throw new NotFoundException('Call not found');
+    return call;
+  }
+
+  private async recordSdkCall(user: AuthUser, dto: InitiateCallDto, id: Types.ObjectId): Promise<CallDto> {
     const contact = dto.contactId ? await this.contactsService.findOne(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? dialledNumberOf(contact);
     const linkedContact = contact ?? (await this.contactsService.findByPhoneNumber(user.organizationId, to));
-    const callerId = this.callerIdFor();
+    const callerId = await this.phoneNumbersService.resolveCallerId(user);
     const created = await this.callModel.create({
+      _id: id,
       organizationId: new Types.ObjectId(user.organizationId),
       userId: new Types.ObjectId(user.userId),
       provider: 'sinch',
@@ -39,14 +152,21 @@ export class CallsService {
     });
     return toCallDto(created.toObject<CallRecord>());
   }
+}
 
-  private callerIdFor(): string {
-    const callerId = this.config.get('DEFAULT_CALLER_ID', { infer: true });
-    if (!callerId) {
-      throw new UnprocessableEntityException('No caller ID is configured for this organization');
-    }
-    return callerId;
-  }
+function scoped(organizationId: string, id: Types.ObjectId): QueryFilter<Call> {
+  return { _id: id, organizationId: new Types.ObjectId(organizationId) };
+}
+
+function toCallReport(dto: UpdateCallDto): CallReport {
+  return {
+    status: dto.status,
+    providerCallId: dto.providerCallId,
+    answerTime: parseDateTime(dto.answerTime) ?? undefined,
+    endTime: parseDateTime(dto.endTime) ?? undefined,
+    endReason: dto.endReason,
+    conversationId: dto.conversationId,
+  };
 }
 
 /** A contact's main number, else its first other number. */

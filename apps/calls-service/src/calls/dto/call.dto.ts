@@ -1,8 +1,10 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto';
 import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
-import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
+import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
 export class RecordingDto {
@@ -14,6 +16,11 @@ export class RecordingDto {
 
   @ApiProperty({ description: 'When the recording became available (ISO-8601, UTC).', format: 'date-time' })
   createdAt!: string;
+}
+
+export interface CallCostDto {
+  amount: number;
+  currency: string;
 }
 
 // Provider-specific fields may be added over time, so the shape is open.
@@ -90,6 +97,27 @@ export class CallDto {
   @ApiProperty({ description: 'Talk time in whole seconds, known once the call has ended.', type: 'integer', nullable: true, example: null })
   duration!: number | null;
 
+  @ApiProperty({
+    description: 'Why the call ended, as the dialer or the provider reported it (for Sinch: CALLEEHANGUP, CALLERHANGUP, CANCEL, TIMEOUT, ...; an open set).',
+    type: String,
+    nullable: true,
+    example: null,
+  })
+  endReason!: string | null;
+
+  // Inline rather than a $ref: OpenAPI 3.0 cannot make a referenced schema nullable.
+  @ApiProperty({
+    description: 'What the provider charged, once the call has ended: `amount` in `currency` (ISO 4217, as the provider gave it).',
+    type: 'object',
+    properties: { amount: { type: 'number', example: 0.0125 }, currency: { type: 'string', example: 'USD' } },
+    required: ['amount', 'currency'],
+    // `required` above is the nested object's list; this keeps `cost` itself required.
+    selfRequired: true,
+    nullable: true,
+    example: null,
+  })
+  cost!: CallCostDto | null;
+
   @ApiProperty({ description: 'Recordings of the call.', type: [RecordingDto] })
   recordings!: RecordingDto[];
 
@@ -98,4 +126,40 @@ export class CallDto {
 
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   updatedAt!: string;
+}
+
+@ApiSchema({ name: 'CallResponse' })
+export class CallResponseDto {
+  @ApiProperty({ enum: [true], example: true })
+  success!: true;
+
+  @ApiProperty({ type: CallDto })
+  call!: CallDto;
+}
+
+@ApiSchema({ name: 'CallListResponse' })
+export class CallListResponseDto {
+  @ApiProperty({ enum: [true], example: true })
+  success!: true;
+
+  @ApiProperty({ type: [CallDto] })
+  calls!: CallDto[];
+
+  @ApiProperty({ description: 'Pass as `cursor` to get the next page; null on the last page.', type: String, nullable: true, example: null })
+  nextCursor!: string | null;
+}
+
+@ApiSchema({ name: 'CallConflictResponse', description: 'The error shape of a conflicting report, with the call as it is.' })
+export class CallConflictResponseDto extends ErrorResponseDto {
+  @ApiProperty({ description: 'The HTTP status code, repeated.', type: 'integer', example: 409 })
+  declare statusCode: number;
+
+  @ApiProperty({ description: 'The short name of the status.', example: 'Conflict' })
+  declare error: string;
+
+  @ApiProperty({ description: 'What went wrong, for a person to read.', example: 'The call has already ended as completed; it cannot become failed' })
+  declare message: string;
+
+  @ApiProperty({ description: 'The call as it is, so the client can see what it conflicts with.', type: CallDto })
+  call!: CallDto;
 }

@@ -1,11 +1,12 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { applyDecorators, Type } from '@nestjs/common';
+import { ApiResponse, ApiResponseOptions } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { ErrorResponseDto } from './error-response.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or a field is invalid.',
   401: 'The bearer token is missing, invalid or expired.',
+  403: 'The caller\'s role does not allow this.',
   404: 'No such resource in the caller\'s organization.',
   409: 'The request conflicts with the current state.',
   413: 'The body is larger than the limit.',
@@ -15,11 +16,32 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database cannot be reached.',
 };
 
+/** An error answer that says more than the usual: its own description, or the error shape with extra fields. */
+export interface ErrorResponseSpec {
+  status: number;
+  description?: string;
+  /** A subclass of ErrorResponseDto, for errors that carry more than the one shape (such as the conflicting record). */
+  type?: Type<ErrorResponseDto>;
+}
+
+const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  429: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
+};
+
 /** Documents error answers with the one error shape, so the contract and the exception filter agree. */
-export function ApiErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
+export function ApiErrorResponses(...responses: (number | ErrorResponseSpec)[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error', type: ErrorResponseDto }),
-    ),
+    ...responses.map((response) => {
+      const { status, description, type } = typeof response === 'number' ? { status: response } : response;
+      return ApiResponse({
+        status,
+        description: description ?? DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
+        type: type ?? ErrorResponseDto,
+        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
+      });
+    }),
   );
 }
+
+/** What any route behind the rate limit that reads or writes the database may also answer. */
+export const ApiOperatingErrorResponses = (): ClassDecorator => ApiErrorResponses(429, 503);

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { ANSWERED_ID, CURSOR } from '../../common/object-id';
+import { ID_CURSOR } from '../../common/cursor';
+import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
 
 @ApiSchema({ name: 'Contact', description: 'Someone the organization calls.' })
@@ -60,7 +61,7 @@ export class ContactListResponseDto {
   @ApiProperty({
     description: 'Pass as `cursor` to get the next page; null on the last page.',
     type: String,
-    pattern: CURSOR.source,
+    pattern: ID_CURSOR.source,
     nullable: true,
     example: null,
   })

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
-import { CURSOR } from '../../common/object-id';
+import { ID_CURSOR } from '../../common/cursor';
 
 export class ListContactsQueryDto {
   @ApiPropertyOptional({ description: 'Words to find in the name, email, company or phone numbers (all words must match).', maxLength: 100 })
@@ -18,9 +18,9 @@ export class ListContactsQueryDto {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', pattern: CURSOR.source })
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', pattern: ID_CURSOR.source })
   @IsOptional()
   @IsString()
-  @Matches(CURSOR, { message: 'cursor is not a cursor this service issued' })
+  @Matches(ID_CURSOR, { message: 'cursor is not a cursor this service issued' })
   cursor?: string;
 }
