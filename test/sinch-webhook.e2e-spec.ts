@@ -241,6 +241,20 @@ describe('CallProviderController', () => {
       }
     });
 
+    // Found by the contract fuzzer: the payload was stored as a document, and a callback whose JSON is
+    // no valid document (arrays in arrays on FerretDB, a NUL in a key on any server) answered 500.
+    it('keeps any JSON payload, even one that could not be a document', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+      const odd = { ...dice(SINCH_CALL), callHeaders: [[null, null]], 'a\u0000key': { '$where': [[[1]]] } };
+
+      await accept(odd);
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'completed' });
+      const stored = await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never });
+      expect(JSON.parse(stored?.payload)).toEqual(odd);
+    });
+
     it('stores an unknown result and reason rather than refusing them', async () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call._id));
@@ -248,7 +262,8 @@ describe('CallProviderController', () => {
       await accept(dice(SINCH_CALL, { result: 'SOMETHINGNEW', reason: 'BRANDNEWREASON', duration: 0, debit: undefined }));
 
       expect(await storedCall(call._id)).toMatchObject({ status: 'failed', endReason: 'BRANDNEWREASON', duration: 0, cost: null, answerTime: null });
-      expect((await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never }))?.payload).toMatchObject({ result: 'SOMETHINGNEW' });
+      const stored = await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never });
+      expect(JSON.parse(stored?.payload)).toMatchObject({ result: 'SOMETHINGNEW' });
     });
 
     it.each([

@@ -93,7 +93,7 @@ export class CallEventsService {
         occurredAt: event.occurredAt,
         receivedAt: new Date(),
         change: event.change,
-        payload: event.payload,
+        payload: JSON.stringify(event.payload),
       })
       .catch((error: unknown) => {
         if (!isDuplicateKeyError(error)) throw error;
