@@ -8,7 +8,7 @@ export const CALL_ID_HEADER = 'x-call-id';
 const RECORDING_NOTIFICATIONS = new Set(['recording_finished', 'recording_available']);
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 // What a providerCallId may be (issue 3's PATCH accepts the same): printable ASCII without spaces, at most 128.
-const PROVIDER_CALL_ID = /^[!-~]{1,128}$/;
+export const PROVIDER_CALL_ID = /^[!-~]{1,128}$/;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
