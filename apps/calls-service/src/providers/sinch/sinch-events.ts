@@ -49,8 +49,11 @@ function costOf(debit: unknown): CallChange['cost'] | undefined {
   return currency ? { amount: debit.amount, currency } : undefined;
 }
 
+/** Whole seconds of talk time; a value no call could have (negative, or past any integer we can count) is unknown. */
 function durationOf(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : null;
+  if (typeof value !== 'number' || !(value >= 0)) return null;
+  const seconds = Math.round(value);
+  return Number.isSafeInteger(seconds) ? seconds : null;
 }
 
 function disconnectChange(body: Json, endTime: Date): CallChange {
@@ -64,7 +67,11 @@ function disconnectChange(body: Json, endTime: Date): CallChange {
   const cost = costOf(body.debit);
   if (cost) change.cost = cost;
   // Without an ACE the answer time follows from the talk time; an ACE applied first wins, as fields are only filled.
-  if (status === 'completed' && duration !== null) change.answerTime = new Date(endTime.getTime() - duration * 1000);
+  if (status === 'completed' && duration !== null) {
+    const answerTime = new Date(endTime.getTime() - duration * 1000);
+    // A talk time longer than a Date reaches back gives no answer time at all, not an invalid one.
+    if (Number.isFinite(answerTime.getTime())) change.answerTime = answerTime;
+  }
   return change;
 }
 
