@@ -255,6 +255,21 @@ describe('CallProviderController', () => {
       expect(JSON.parse(stored?.payload)).toEqual(odd);
     });
 
+    // Found by a property test of the planner: the dialer's "completed" (no times) ended the call now;
+    // a DiCE then answering a moment later was refused whole, its answer time lost.
+    it('fills the answer time from a DiCE after the dialer ended the call, at most at the recorded end', async () => {
+      const user = testUser();
+      const call = await recordCall('+14165550199', user);
+      await request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', user.bearer).send({ status: 'completed', providerCallId: SINCH_CALL }).expect(200);
+      const ended = await storedCall(call._id);
+
+      await accept(dice(SINCH_CALL, { timestamp: after(ended!.endTime.toISOString(), 30), duration: 2 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'completed', answerTime: ended!.endTime, endTime: ended!.endTime, duration: 0 });
+      const [event] = await app.db.collection('call_events').find({ providerCallId: SINCH_CALL }).toArray();
+      expect(event.appliedAt).toEqual(expect.any(Date));
+    });
+
     it('stores an unknown result and reason rather than refusing them', async () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call._id));
