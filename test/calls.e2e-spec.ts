@@ -189,6 +189,7 @@ describe('CallsController', () => {
         ['phoneNumber without + and country code', { phoneNumber: '4165550199' }, 'phoneNumber must be a valid phone number in E.164'],
         ['phoneNumber that libphonenumber calls invalid', { phoneNumber: '+15555555555' }, 'phoneNumber must be a valid phone number in E.164'],
         ['phoneNumber with letters', { phoneNumber: '+1416CALLNOW' }, 'phoneNumber must be a valid phone number in E.164'],
+        ['phoneNumber with a tab, which openapi.yaml does not allow', { phoneNumber: '+1\t416 555 0199' }, 'phoneNumber must be a valid phone number in E.164'],
         ['phoneNumber as a number', { phoneNumber: 14165550199 }, 'phoneNumber must be a string'],
         ['phoneNumber as an operator object', { phoneNumber: { $gt: '' } }, 'phoneNumber must be a string'],
         ['phoneNumber null', { phoneNumber: null }, 'phoneNumber must be a string'],
