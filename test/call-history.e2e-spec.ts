@@ -296,6 +296,31 @@ describe('CallsController', () => {
       });
     });
 
+    // Found by the contract fuzzer: openapi.yaml allowed any cursor up to 64 characters. It now
+    // publishes the form, and a cursor of that form pages from where it points, issued or not.
+    it('pages from any cursor of the published form', async () => {
+      const user = testUser();
+      await insertCalls(app, [{ organizationId: user.organizationId, startTime: minutesAgo(1) }]);
+
+      const beforeAll = await list(user, { cursor: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA' }).expect(200);
+      const afterAll = await list(user, { cursor: `AA${'_'.repeat(24)}w` }).expect(200);
+
+      expectContract('get', CALLS, beforeAll);
+      expect(beforeAll.body.calls).toEqual([]);
+      expect(afterAll.body.calls).toHaveLength(1);
+    });
+
+    // Found by the contract fuzzer: valid RFC 3339 date-times that the service refused with 400.
+    it.each([
+      ['a year before 100', { until: '0056-10-12T21:19:16+14:08' }],
+      ['a leap second', { since: '2016-12-31T23:59:60Z' }],
+      ['a fraction of ten digits', { since: '2026-11-27T10:00:00.1234567890Z' }],
+    ])('takes %s as a time', async (_label, query) => {
+      const response = await list(testUser(), query).expect(200);
+
+      expectContract('get', CALLS, response);
+    });
+
     describe('bad queries are a 400 in the one error shape', () => {
       it.each<[string, Record<string, unknown> | string, string]>([
         ['limit 0', { limit: 0 }, 'limit must not be less than 1'],
@@ -305,7 +330,8 @@ describe('CallsController', () => {
         ['a cursor this service did not issue', { cursor: 'bm90LWEtY3Vyc29y' }, 'cursor is not a cursor this service issued'],
         ['a contacts cursor', { cursor: 'ZPChssPU5fanuMnQ' }, 'cursor is not a cursor this service issued'],
         ['a cursor that is not base64url', { cursor: 'a+b/c=' }, 'cursor is not a cursor this service issued'],
-        ['an over-long cursor', { cursor: 'A'.repeat(65) }, 'cursor must be shorter than or equal to 64 characters'],
+        ['an over-long cursor', { cursor: 'A'.repeat(65) }, 'cursor is not a cursor this service issued'],
+        ['a cursor of the right form whose time no date can hold', { cursor: `AP${'A'.repeat(25)}` }, 'cursor is not a cursor this service issued'],
         ['since that is not a date-time', { since: 'yesterday' }, 'since must be an ISO-8601 date-time'],
         ['since as a date alone', { since: '2026-11-27' }, 'since must be an ISO-8601 date-time'],
         ['until without an offset', { until: '2026-11-27T10:00:00' }, 'until must be an ISO-8601 date-time'],

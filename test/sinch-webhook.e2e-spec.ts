@@ -241,6 +241,35 @@ describe('CallProviderController', () => {
       }
     });
 
+    // Found by the contract fuzzer: the payload was stored as a document, and a callback whose JSON is
+    // no valid document (arrays in arrays on FerretDB, a NUL in a key on any server) answered 500.
+    it('keeps any JSON payload, even one that could not be a document', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+      const odd = { ...dice(SINCH_CALL), callHeaders: [[null, null]], 'a\u0000key': { '$where': [[[1]]] } };
+
+      await accept(odd);
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'completed' });
+      const stored = await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never });
+      expect(JSON.parse(stored?.payload)).toEqual(odd);
+    });
+
+    // Found by a property test of the planner: the dialer's "completed" (no times) ended the call now;
+    // a DiCE then answering a moment later was refused whole, its answer time lost.
+    it('fills the answer time from a DiCE after the dialer ended the call, at most at the recorded end', async () => {
+      const user = testUser();
+      const call = await recordCall('+14165550199', user);
+      await request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', user.bearer).send({ status: 'completed', providerCallId: SINCH_CALL }).expect(200);
+      const ended = await storedCall(call._id);
+
+      await accept(dice(SINCH_CALL, { timestamp: after(ended!.endTime.toISOString(), 30), duration: 2 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'completed', answerTime: ended!.endTime, endTime: ended!.endTime, duration: 0 });
+      const [event] = await app.db.collection('call_events').find({ providerCallId: SINCH_CALL }).toArray();
+      expect(event.appliedAt).toEqual(expect.any(Date));
+    });
+
     it('stores an unknown result and reason rather than refusing them', async () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call._id));
@@ -248,7 +277,8 @@ describe('CallProviderController', () => {
       await accept(dice(SINCH_CALL, { result: 'SOMETHINGNEW', reason: 'BRANDNEWREASON', duration: 0, debit: undefined }));
 
       expect(await storedCall(call._id)).toMatchObject({ status: 'failed', endReason: 'BRANDNEWREASON', duration: 0, cost: null, answerTime: null });
-      expect((await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never }))?.payload).toMatchObject({ result: 'SOMETHINGNEW' });
+      const stored = await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never });
+      expect(JSON.parse(stored?.payload)).toMatchObject({ result: 'SOMETHINGNEW' });
     });
 
     it.each([

@@ -5,7 +5,7 @@ import { isDuplicateKeyError } from '../common/mongo-errors';
 import { byCallLifeOrder, CallChange, CallEvent } from '../providers/call-provider';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
 import { isTerminal } from './call-status';
-import { CallReport, MAX_CLOCK_SKEW_MS, planCallUpdate } from './call-update';
+import { eventReport, planCallUpdate } from './call-update';
 import { CallLockService } from './call-lock.service';
 import { CallWriter, ProviderFacts } from './call-writer.service';
 import { CallEventEntry } from './schemas/call-event.schema';
@@ -93,7 +93,7 @@ export class CallEventsService {
         occurredAt: event.occurredAt,
         receivedAt: new Date(),
         change: event.change,
-        payload: event.payload,
+        payload: JSON.stringify(event.payload),
       })
       .catch((error: unknown) => {
         if (!isDuplicateKeyError(error)) throw error;
@@ -117,7 +117,7 @@ export class CallEventsService {
       const call = await this.callModel.findById(callId).lean<CallRecord>();
       if (!call) return;
       const now = new Date();
-      let plan = planCallUpdate(call, reportOf(call, providerCallId, change, now), now);
+      let plan = planCallUpdate(call, eventReport(call, providerCallId, change, now), now);
       if (plan.kind !== 'apply') {
         // A late event that contradicts how the call already stands (an ACE after the end, another end
         // state): the first word stands, as for the dialer's reports, and the event stays on record. The
@@ -132,25 +132,6 @@ export class CallEventsService {
     }
     throw new Error(`Call ${callId.toHexString()} kept changing while an event was applied`);
   }
-}
-
-/**
- * The event as a report, with its times moved into what the planner accepts (not before the call
- * began, nor further ahead than the clock skew it allows): the provider's clock may disagree with ours
- * by a little, and that must not cost the event.
- */
-function reportOf(call: CallRecord, providerCallId: string, change: CallChange, now: Date): CallReport {
-  const latest = now.getTime() + MAX_CLOCK_SKEW_MS;
-  const clamp = (time: Date | undefined, notBefore: Date | null) =>
-    time === undefined ? undefined : new Date(Math.min(Math.max(time.getTime(), call.startTime.getTime(), notBefore?.getTime() ?? 0), latest));
-  const answerTime = clamp(change.answerTime, null);
-  return {
-    providerCallId,
-    status: change.status,
-    answerTime,
-    endTime: clamp(change.endTime, call.answerTime ?? answerTime ?? null),
-    endReason: change.endReason,
-  };
 }
 
 /** What only the provider knows, when the call does not have it yet. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CALL_STATUSES, isTerminal, rankOf } from './call-status';
-import { CallReport, CallState, MAX_CLOCK_SKEW_MS, planCallUpdate } from './call-update';
+import { CallReport, CallState, eventReport, MAX_CLOCK_SKEW_MS, planCallUpdate, UpdatePlan } from './call-update';
 
 const START = new Date('2026-11-27T10:00:00.000Z');
 const NOW = new Date('2026-11-27T10:05:00.000Z');
@@ -113,6 +113,56 @@ describe('planCallUpdate', () => {
               expect(after.duration).toBeNull();
             }
             if (after.answerTime) expect(rankOf(after.status)).toBeGreaterThanOrEqual(2);
+            state = after;
+          }
+        }),
+        { numRuns: 3000 },
+      );
+    });
+
+    // The provider's events, as the Sinch parser reads them: ICE changes nothing, ACE answers, DiCE ends
+    // (a completed one with the answer time its talk time implies). Times anywhere: before the call,
+    // or far ahead of the clock.
+    const TERMINAL = CALL_STATUSES.filter(isTerminal);
+    const eventTime = fc.integer({ min: -600, max: 3600 }).map(at);
+    const event: fc.Arbitrary<CallReport> = fc.oneof(
+      fc.constant({}),
+      eventTime.map((answerTime): CallReport => ({ status: 'in-progress', answerTime })),
+      fc
+        .record({ status: fc.constantFrom(...TERMINAL), endTime: eventTime, talk: fc.integer({ min: 0, max: 900 }), endReason: fc.constantFrom('CALLEEHANGUP', 'CANCEL') })
+        .map(({ status, endTime, talk, endReason }): CallReport => ({
+          status,
+          endTime,
+          endReason,
+          ...(status === 'completed' ? { answerTime: new Date(endTime.getTime() - talk * 1000) } : {}),
+        })),
+    );
+    const step = fc.oneof(report.map((body) => ({ from: 'dialer' as const, body })), event.map((body) => ({ from: 'provider' as const, body })));
+
+    it('no interleaving of the dialer\'s reports and the provider\'s events moves a call backwards, and no event is refused for its times', () => {
+      fc.assert(
+        fc.property(fc.array(step, { maxLength: 25 }), (steps) => {
+          let state = call();
+          for (const { from, body } of steps) {
+            let plan: UpdatePlan;
+            if (from === 'dialer') {
+              plan = planCallUpdate(state, body, NOW);
+            } else {
+              // As CallEventsService applies an event: moved into what the planner accepts, and when it
+              // contradicts the call (a conflict), only the provider's id is kept.
+              plan = planCallUpdate(state, eventReport(state, 'p-1', body, NOW), NOW);
+              expect(plan.kind).not.toBe('invalid');
+              if (plan.kind !== 'apply') plan = planCallUpdate(state, { providerCallId: 'p-1' }, NOW);
+            }
+            if (plan.kind !== 'apply') continue;
+            const after: CallState = { ...state, ...plan.changes };
+            expect(rankOf(after.status)).toBeGreaterThanOrEqual(rankOf(state.status));
+            if (isTerminal(state.status)) expect(after.status).toBe(state.status);
+            for (const field of ['providerCallId', 'answerTime', 'endTime', 'endReason', 'conversationId'] as const) {
+              if (state[field] !== null) expect(after[field]).toBe(state[field]);
+            }
+            if (after.answerTime && after.endTime) expect(after.endTime.getTime()).toBeGreaterThanOrEqual(after.answerTime.getTime());
+            if (isTerminal(after.status)) expect(after.duration).toBeGreaterThanOrEqual(0);
             state = after;
           }
         }),

@@ -82,3 +82,31 @@ export function planCallUpdate(call: CallState, report: CallReport, now: Date): 
   }
   return { kind: 'apply', changes };
 }
+
+/**
+ * A provider event as a report, with its times moved into what the planner accepts (not before the call
+ * began, nor further ahead than the clock skew it allows, and an answer not after an end already
+ * stored): the provider's clock may disagree with ours by a little, and that must not cost the event.
+ */
+export function eventReport(
+  call: CallState,
+  providerCallId: string,
+  change: Pick<CallReport, 'status' | 'answerTime' | 'endTime' | 'endReason'>,
+  now: Date,
+): CallReport {
+  const latest = now.getTime() + MAX_CLOCK_SKEW_MS;
+  const clamp = (time: Date | undefined, notBefore: Date | null, notAfter: Date | null = null) =>
+    time === undefined
+      ? undefined
+      : new Date(Math.min(Math.max(time.getTime(), call.startTime.getTime(), notBefore?.getTime() ?? 0), latest, notAfter?.getTime() ?? latest));
+  // The dialer may have ended the call first, without an answer time: the provider's fills it, at most
+  // at the end already recorded.
+  const answerTime = clamp(change.answerTime, null, call.endTime);
+  return {
+    providerCallId,
+    status: change.status,
+    answerTime,
+    endTime: clamp(change.endTime, call.answerTime ?? answerTime ?? null),
+    endReason: change.endReason,
+  };
+}

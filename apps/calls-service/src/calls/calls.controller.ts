@@ -110,6 +110,13 @@ export class CallsController {
     },
     413,
     415,
+    {
+      status: 422,
+      description:
+        'The report does not fit the call or the clock: a time before the call\'s `startTime` or more than 60 seconds ahead of ' +
+        'the server\'s clock, an `answerTime` for a call that has not been answered, an `endTime` or `endReason` for a call ' +
+        'that goes on, or an `endTime` before the `answerTime`.',
+    },
   )
   async updateCall(
     @CurrentUser() user: AuthUser,

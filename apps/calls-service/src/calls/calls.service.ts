@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
 import { Model, QueryFilter, Types } from 'mongoose';
@@ -116,7 +116,8 @@ export class CallsService {
     for (let attempt = 1; ; attempt++) {
       const call = await this.findRecord(organizationId, callId);
       const plan = planCallUpdate(call, report, new Date());
-      if (plan.kind === 'invalid') throw new BadRequestException(plan.message);
+      // Well-formed, but impossible for this call or at this time: what is stored decides, not the request alone.
+      if (plan.kind === 'invalid') throw new UnprocessableEntityException(plan.message);
       if (plan.kind === 'conflict') throw callConflict(plan.message, call);
       if (Object.keys(plan.changes).length === 0) return toCallDto(call);
       const updated = await this.writer.write(call, plan.changes);

@@ -17,6 +17,12 @@ function unpack(cursor: string, length: number): Buffer | null {
 /** What encodeIdCursor prints: 12 bytes are exactly 16 base64url characters. openapi.yaml publishes it. */
 export const ID_CURSOR = /^[A-Za-z0-9_-]{16}$/;
 
+/**
+ * What encodeTimeIdCursor prints: 20 bytes are 27 base64url characters, the last holding 4 bits and 2
+ * zero bits. (A time beyond a JavaScript Date's range is refused too, which no pattern can say.)
+ */
+export const TIME_ID_CURSOR = /^[A-Za-z0-9_-]{26}[AEIMQUYcgkosw048]$/;
+
 /** For lists sorted by `_id` alone. */
 export function encodeIdCursor(id: Types.ObjectId): string {
   return Buffer.from(id.toHexString(), 'hex').toString('base64url');

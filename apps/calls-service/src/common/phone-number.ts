@@ -10,6 +10,11 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
  * regex dialect (a fuzzer's Python included), unlike \d and \s.
  */
 export const TYPED_PHONE_NUMBER = /^\+[ ()-]*[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$/;
+/**
+ * The same, as a query string may carry it: a `+` that was not written as `%2B` arrives as a space,
+ * which the service reads as the `+` the client meant (when a digit follows it).
+ */
+export const TYPED_PHONE_NUMBER_IN_QUERY = /^(?:\+[ ()-]*| )[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$/;
 /** What the service stores and answers. */
 export const E164_PHONE_NUMBER = /^\+[1-9][0-9]{1,14}$/;
 export const MAX_TYPED_PHONE_NUMBER_LENGTH = 32;

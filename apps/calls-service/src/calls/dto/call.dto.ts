@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
+import { TIME_ID_CURSOR } from '../../common/cursor';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto';
 import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
@@ -145,7 +146,13 @@ export class CallListResponseDto {
   @ApiProperty({ type: [CallDto] })
   calls!: CallDto[];
 
-  @ApiProperty({ description: 'Pass as `cursor` to get the next page; null on the last page.', type: String, nullable: true, example: null })
+  @ApiProperty({
+    description: 'Pass as `cursor` to get the next page; null on the last page.',
+    type: String,
+    pattern: TIME_ID_CURSOR.source,
+    nullable: true,
+    example: null,
+  })
   nextCursor!: string | null;
 }
 

@@ -2,7 +2,8 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { IsDateTime, IsNotBefore } from '../../common/date-time';
-import { IsE164PhoneNumber, normalizePhoneNumber } from '../../common/phone-number';
+import { TIME_ID_CURSOR } from '../../common/cursor';
+import { IsE164PhoneNumber, normalizePhoneNumber, TYPED_PHONE_NUMBER_IN_QUERY } from '../../common/phone-number';
 import { CALL_STATUSES, CallStatus } from '../call-status';
 import { CALL_DIRECTIONS, CallDirection } from '../schemas/call.schema';
 
@@ -55,6 +56,7 @@ export class ListCallsQueryDto {
       'Only calls to or from this number, E.164 (spaces, dashes and parentheses after the `+` are removed; ' +
       'send the `+` as `%2B`, though a bare `+` is understood).',
     maxLength: 32,
+    pattern: TYPED_PHONE_NUMBER_IN_QUERY.source,
   })
   @Transform(numberFromQuery)
   @IsOptional()
@@ -85,9 +87,9 @@ export class ListCallsQueryDto {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', maxLength: 64 })
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', pattern: TIME_ID_CURSOR.source })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @Matches(TIME_ID_CURSOR, { message: 'cursor is not a cursor this service issued' })
   cursor?: string;
 }

@@ -39,9 +39,12 @@ export class CallEventEntry {
   @Prop({ type: Object, required: true })
   change!: CallChange;
 
-  /** The event as the provider sent it. */
-  @Prop({ type: Object, required: true })
-  payload!: Record<string, unknown>;
+  /**
+   * The event as the provider sent it, as JSON text. Stored as an object it failed on payloads that are
+   * JSON but no valid document: arrays in arrays (FerretDB), a NUL in a key, deep nesting.
+   */
+  @Prop({ type: String, required: true })
+  payload!: string;
 
   /** The call the event was applied to, and when; null while the call is not known. */
   @Prop({ type: Types.ObjectId, default: null })

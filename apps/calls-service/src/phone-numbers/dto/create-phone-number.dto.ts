@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { IsE164PhoneNumber, NormalizePhoneNumber } from '../../common/phone-number';
+import { IsE164PhoneNumber, MAX_TYPED_PHONE_NUMBER_LENGTH, NormalizePhoneNumber, PHONE_NUMBER_RULES, TYPED_PHONE_NUMBER } from '../../common/phone-number';
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 export const MAX_USERS_PER_NUMBER = 500;
@@ -11,8 +11,11 @@ export const MAX_USERS_PER_NUMBER = 500;
 /** Validates a field only when it is present; `null` is refused rather than taken as "absent". */
 const WhenGiven = (field: string) => ValidateIf((dto: Record<string, unknown>) => dto[field] !== undefined);
 
-const numberDescription = 'The Sinch number, E.164 (spaces, dashes and parentheses after the `+` are removed).';
-export const NumberField = () => applyDecorators(NormalizePhoneNumber(), IsString(), MaxLength(32), IsE164PhoneNumber());
+const numberDescription = `The Sinch number, in E.164. ${PHONE_NUMBER_RULES}`;
+export const NumberField = () =>
+  applyDecorators(NormalizePhoneNumber(), IsString(), MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH), IsE164PhoneNumber());
+/** How openapi.yaml describes the number field. */
+export const numberSchema = { description: numberDescription, maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH, pattern: TYPED_PHONE_NUMBER.source, example: '+14165550100' };
 
 export const IsDefaultField = () =>
   applyDecorators(
@@ -25,7 +28,8 @@ export const UserIdsField = () =>
   applyDecorators(
     ApiPropertyOptional({
       description: 'Users who call from this number; a user assigned here is taken off any other number of the organization.',
-      type: [String],
+      type: 'array',
+      items: { type: 'string', pattern: OBJECT_ID.source },
       maxItems: MAX_USERS_PER_NUMBER,
       example: ['64f0a1b2c3d4e5f6a7b8c001'],
     }),
@@ -39,7 +43,7 @@ export const UserIdsField = () =>
 
 @ApiSchemaOf({ name: 'CreatePhoneNumberRequest', additionalProperties: false })
 export class CreatePhoneNumberDto {
-  @ApiProperty({ description: numberDescription, maxLength: 32, example: '+14165550100' })
+  @ApiProperty(numberSchema)
   @NumberField()
   number!: string;
 
@@ -57,4 +61,4 @@ export class CreatePhoneNumberDto {
   userIds?: string[];
 }
 
-export { numberDescription, WhenGiven };
+export { WhenGiven };

@@ -1,14 +1,16 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
+import { ANSWERED_ID } from '../../common/object-id';
+import { E164_PHONE_NUMBER } from '../../common/phone-number';
 
 @ApiSchema({ name: 'PhoneNumber', description: 'A Sinch number of the organization, used as caller ID.' })
 export class PhoneNumberDto {
-  @ApiProperty({ example: '64f0a1b2c3d4e5f6a7b8ca00' })
+  @ApiProperty({ pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8ca00' })
   _id!: string;
 
-  @ApiProperty({ description: 'The organization that owns the number.', example: '64f0a1b2c3d4e5f6a7b8c000' })
+  @ApiProperty({ description: 'The organization that owns the number.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c000' })
   organizationId!: string;
 
-  @ApiProperty({ description: 'The number, E.164.', example: '+14165550100' })
+  @ApiProperty({ description: 'The number, E.164.', pattern: E164_PHONE_NUMBER.source, example: '+14165550100' })
   number!: string;
 
   @ApiProperty({ description: 'A name for people to tell numbers apart.', type: String, nullable: true, example: 'Toronto sales' })
@@ -17,7 +19,12 @@ export class PhoneNumberDto {
   @ApiProperty({ description: 'Whether this is the organization\'s default caller ID (at most one number is).', example: true })
   isDefault!: boolean;
 
-  @ApiProperty({ description: 'Users who call from this number.', type: [String], example: ['64f0a1b2c3d4e5f6a7b8c001'] })
+  @ApiProperty({
+    description: 'Users who call from this number.',
+    type: 'array',
+    items: { type: 'string', pattern: ANSWERED_ID.source },
+    example: ['64f0a1b2c3d4e5f6a7b8c001'],
+  })
   userIds!: string[];
 
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })

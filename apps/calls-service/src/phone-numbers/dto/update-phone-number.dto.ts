@@ -1,6 +1,6 @@
 import { ApiPropertyOptional, PickType, PartialType } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { CreatePhoneNumberDto, IsDefaultField, NumberField, numberDescription, UserIdsField, WhenGiven } from './create-phone-number.dto';
+import { CreatePhoneNumberDto, IsDefaultField, NumberField, numberSchema, UserIdsField, WhenGiven } from './create-phone-number.dto';
 
 @ApiSchemaOf({
   name: 'UpdatePhoneNumberRequest',
@@ -11,7 +11,7 @@ import { CreatePhoneNumberDto, IsDefaultField, NumberField, numberDescription, U
 })
 export class UpdatePhoneNumberDto extends PartialType(PickType(CreatePhoneNumberDto, ['label'] as const)) {
   // PartialType would let `null` through for these; they may change but never be cleared.
-  @ApiPropertyOptional({ description: numberDescription, maxLength: 32, example: '+14165550100' })
+  @ApiPropertyOptional(numberSchema)
   @WhenGiven('number')
   @NumberField()
   number?: string;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { parseSinchEvent, sinchAnswer, statusOfDisconnect } from './sinch-events';
 
 const receivedAt = new Date('2026-11-27T10:00:30Z');
@@ -149,5 +150,53 @@ describe('sinchAnswer', () => {
     expect(sinchAnswer(ace, null)).toEqual({ action: { name: 'continue' } });
     expect(sinchAnswer(dice, call)).toEqual({});
     expect(sinchAnswer(null, null)).toEqual({});
+  });
+});
+
+describe('parseSinchEvent, on anything', () => {
+  const validDate = (date: Date | undefined) => date === undefined || Number.isFinite(date.getTime());
+  // Callbacks shaped like Sinch's, with every field free to be odd: the webhook must read them all.
+  const callback = fc.record(
+    {
+      event: fc.oneof(fc.constantFrom('ice', 'ace', 'dice', 'notify', 'ICE', 'pie'), fc.jsonValue()),
+      callid: fc.oneof(fc.constant('822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257'), fc.jsonValue()),
+      timestamp: fc.oneof(fc.date({ noInvalidDate: false }).map((date) => (Number.isFinite(date.getTime()) ? date.toISOString() : 'never')), fc.jsonValue()),
+      result: fc.oneof(fc.constantFrom('ANSWERED', 'BUSY', 'NOANSWER', 'FAILED'), fc.jsonValue()),
+      reason: fc.oneof(fc.constantFrom('CALLEEHANGUP', 'CANCEL', 'TIMEOUT'), fc.jsonValue()),
+      duration: fc.oneof(fc.double(), fc.jsonValue()),
+      debit: fc.oneof(fc.record({ currencyId: fc.string(), amount: fc.double() }), fc.jsonValue()),
+      type: fc.oneof(fc.constantFrom('recording_finished', 'recording_available'), fc.jsonValue()),
+      destination: fc.oneof(fc.webUrl(), fc.jsonValue()),
+      callHeaders: fc.oneof(fc.constant(headers), fc.jsonValue()),
+    },
+    { requiredKeys: [] },
+  );
+
+  // The property's first find: the answer time was derived as an Invalid Date.
+  it.each([
+    ['longer than a Date reaches back', 8641795773630.5],
+    ['beyond any integer', 1e300],
+  ])('reads a DiCE whose duration is %s as ended, without an answer time', (_label, duration) => {
+    const { change } = eventOf({ event: 'dice', callid: 'c-1', result: 'ANSWERED', duration });
+    expect(change).toMatchObject({ status: 'completed' });
+    expect(change.answerTime).toBeUndefined();
+  });
+
+  it('never throws, and what it reads as an event is one the service can store and apply', () => {
+    fc.assert(
+      fc.property(fc.oneof(callback, fc.jsonValue()), (body) => {
+        const parsed = parse(body);
+        if (parsed.outcome !== 'event') return;
+        const { event } = parsed;
+        expect(event.providerCallId).toMatch(/^[!-~]{1,128}$/);
+        expect(event.callId === null || /^[0-9a-f]{24}$/.test(event.callId)).toBe(true);
+        expect(Number.isFinite(event.occurredAt.getTime())).toBe(true);
+        const { change } = event;
+        expect(validDate(change.answerTime) && validDate(change.endTime) && validDate(change.recording?.createdAt)).toBe(true);
+        if (change.duration !== undefined) expect(Number.isSafeInteger(change.duration) && change.duration >= 0).toBe(true);
+        if (change.cost) expect(Number.isFinite(change.cost.amount)).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

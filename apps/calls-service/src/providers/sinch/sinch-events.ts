@@ -8,7 +8,7 @@ export const CALL_ID_HEADER = 'x-call-id';
 const RECORDING_NOTIFICATIONS = new Set(['recording_finished', 'recording_available']);
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 // What a providerCallId may be (issue 3's PATCH accepts the same): printable ASCII without spaces, at most 128.
-const PROVIDER_CALL_ID = /^[!-~]{1,128}$/;
+export const PROVIDER_CALL_ID = /^[!-~]{1,128}$/;
 
 type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -49,8 +49,11 @@ function costOf(debit: unknown): CallChange['cost'] | undefined {
   return currency ? { amount: debit.amount, currency } : undefined;
 }
 
+/** Whole seconds of talk time; a value no call could have (negative, or past any integer we can count) is unknown. */
 function durationOf(value: unknown): number | null {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.round(value) : null;
+  if (typeof value !== 'number' || !(value >= 0)) return null;
+  const seconds = Math.round(value);
+  return Number.isSafeInteger(seconds) ? seconds : null;
 }
 
 function disconnectChange(body: Json, endTime: Date): CallChange {
@@ -64,7 +67,11 @@ function disconnectChange(body: Json, endTime: Date): CallChange {
   const cost = costOf(body.debit);
   if (cost) change.cost = cost;
   // Without an ACE the answer time follows from the talk time; an ACE applied first wins, as fields are only filled.
-  if (status === 'completed' && duration !== null) change.answerTime = new Date(endTime.getTime() - duration * 1000);
+  if (status === 'completed' && duration !== null) {
+    const answerTime = new Date(endTime.getTime() - duration * 1000);
+    // A talk time longer than a Date reaches back gives no answer time at all, not an invalid one.
+    if (Number.isFinite(answerTime.getTime())) change.answerTime = answerTime;
+  }
   return change;
 }
 

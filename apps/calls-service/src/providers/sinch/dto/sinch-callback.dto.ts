@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../../common/api-schema';
+import { NOT_BLANK } from '../../../common/text';
+import { PROVIDER_CALL_ID } from '../sinch-events';
 
 @ApiSchema({ name: 'SinchCallHeader', description: 'A header the SDK client set on the call.' })
 export class SinchCallHeaderDto {
@@ -28,11 +30,17 @@ export class SinchMoneyDto {
   additionalProperties: true,
 })
 export class SinchCallbackEventDto {
-  @ApiProperty({ description: 'The event type.', example: 'dice' })
+  @ApiProperty({ description: 'The event type.', pattern: NOT_BLANK.source, example: 'dice' })
   event!: string;
 
-  @ApiPropertyOptional({ description: 'Sinch\'s id for the call (our `providerCallId`).', example: '822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257' })
-  callid?: string;
+  @ApiProperty({
+    description:
+      'Sinch\'s id for the call (our `providerCallId`): printable ASCII without spaces, at most 128 characters. ' +
+      'An event the service ignores is acknowledged without one.',
+    pattern: PROVIDER_CALL_ID.source,
+    example: '822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257',
+  })
+  callid!: string;
 
   @ApiPropertyOptional({ description: 'When the event happened (UTC).', example: '2026-11-27T10:01:05Z' })
   timestamp?: string;
