@@ -6,7 +6,7 @@ describe('validateEnvironment', () => {
   it('fills development defaults', () => {
     const env = validateEnvironment(valid);
 
-    expect(env).toMatchObject({ NODE_ENV: 'development', PORT: 3000, DEFAULT_CALLER_ID: undefined });
+    expect(env).toMatchObject({ NODE_ENV: 'development', PORT: 3000, HOST: '0.0.0.0', DEFAULT_CALLER_ID: undefined });
   });
 
   it('reads a port and a caller ID', () => {
@@ -14,6 +14,10 @@ describe('validateEnvironment', () => {
       PORT: 8080,
       DEFAULT_CALLER_ID: '+14165550100',
     });
+  });
+
+  it('reads a loopback-only address', () => {
+    expect(validateEnvironment({ ...valid, HOST: '127.0.0.1' }).HOST).toBe('127.0.0.1');
   });
 
   it('treats an empty caller ID as none', () => {
@@ -33,6 +37,7 @@ describe('validateEnvironment', () => {
     ['JWT_SECRET must be at least 16', { ...valid, JWT_SECRET: 'short' }],
     ['DEFAULT_CALLER_ID', { ...valid, DEFAULT_CALLER_ID: '555-0100' }],
     ['PORT', { ...valid, PORT: '70000' }],
+    ['HOST', { ...valid, HOST: 'localhost:3000' }],
     ['NODE_ENV', { ...valid, NODE_ENV: 'staging' }],
   ])('names %s when it is wrong', (setting, raw) => {
     expect(() => validateEnvironment(raw)).toThrow(setting);

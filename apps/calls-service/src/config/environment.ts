@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
 import { IsE164PhoneNumber } from '../common/phone-number';
 
 /** Every setting the service reads. The process refuses to start when one is missing or malformed. */
@@ -12,6 +12,10 @@ export class Environment {
   @Min(0)
   @Max(65535)
   PORT = 3000;
+
+  /** The address to listen on: all interfaces by default (containers), 127.0.0.1 to stay on this machine. */
+  @IsIP(undefined, { message: 'HOST must be an IPv4 or IPv6 address, such as 0.0.0.0 or 127.0.0.1' })
+  HOST = '0.0.0.0';
 
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
   MONGODB_URI!: string;
