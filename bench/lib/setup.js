@@ -1,0 +1,72 @@
+// @ts-check
+'use strict';
+
+/** What every benchmark run needs before it measures: the build, a database with data, the servers. */
+
+const fs = require('node:fs');
+const fsp = require('node:fs/promises');
+const os = require('node:os');
+const path = require('node:path');
+const { MongoClient } = require('mongodb');
+const { startDatabase } = require('../../scripts/database');
+const { CALLER_ID, JWT_SECRET, databaseName, seed } = require('./scenarios');
+const { ROOT, onCleanup, run, startServer } = require('./servers');
+
+const MAIN = path.join(ROOT, 'dist', 'apps', 'calls-service', 'src', 'main.js');
+const BASELINE = path.join(ROOT, 'bench', 'baseline', 'server.js');
+
+/**
+ * Builds the production app (unless told not to), starts a database the way the tests do (or uses
+ * MONGODB_URI), and seeds a fresh database in it. All of it is undone by cleanUp().
+ * @param {{ build: boolean, log: (message: string) => void }} options
+ */
+async function prepare({ build, log }) {
+  if (build) {
+    log('building the production app (nest build calls-service)...');
+    await run(process.execPath, [require.resolve('@nestjs/cli/bin/nest.js'), 'build', 'calls-service']);
+  }
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: build it, or run without BENCH_SKIP_BUILD`);
+
+  let baseUri = process.env.MONGODB_URI;
+  let databaseKind = 'external';
+  if (!baseUri) {
+    const dataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'calls-service-bench-db-'));
+    onCleanup(() => fsp.rm(dataDir, { recursive: true, force: true }));
+    const database = await startDatabase({ dataDir, log });
+    onCleanup(database.stop);
+    baseUri = database.uri;
+    databaseKind = database.kind;
+  }
+  const url = new URL(baseUri);
+  url.pathname = `/${databaseName()}`;
+  const uri = url.toString();
+  log(`database: ${databaseKind} at ${uri}`);
+
+  const client = await new MongoClient(uri).connect();
+  onCleanup(async () => {
+    await client.db().dropDatabase().catch(() => {});
+    await client.close();
+  });
+  const fixtures = await seed(client.db());
+  return { uri, databaseKind, fixtures };
+}
+
+/**
+ * @param {'ours' | 'baseline'} name
+ * @param {{ uri: string, logDir: string, nodeArgs?: string[] }} options
+ */
+function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
+  const env = { NODE_ENV: 'production', MONGODB_URI: uri, JWT_SECRET, DEFAULT_CALLER_ID: CALLER_ID };
+  return name === 'ours'
+    ? startServer({ name, script: MAIN, nodeArgs, env, logDir, readyPath: '/api/docs-json' })
+    : startServer({ name, script: BASELINE, nodeArgs, env, logDir, readyPath: '/' });
+}
+
+/** A fresh folder under bench/.work for this run's logs and profiles. */
+async function workDirectory(/** @type {string} */ kind) {
+  const dir = path.join(ROOT, 'bench', '.work', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  await fsp.mkdir(dir, { recursive: true });
+  return dir;
+}
+
+module.exports = { prepare, startNamedServer, workDirectory };
