@@ -58,7 +58,7 @@ async function prepare({ build, log }) {
 function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
   const env = { NODE_ENV: 'production', MONGODB_URI: uri, JWT_SECRET, DEFAULT_CALLER_ID: CALLER_ID };
   return name === 'ours'
-    ? startServer({ name, script: MAIN, nodeArgs, env, logDir, readyPath: '/api/docs-json' })
+    ? startServer({ name, script: MAIN, nodeArgs, env, logDir, readyPath: '/' })
     : startServer({ name, script: BASELINE, nodeArgs, env, logDir, readyPath: '/' });
 }
 
