@@ -28,8 +28,8 @@ const fsp = require('node:fs/promises');
 const os = require('node:os');
 const path = require('node:path');
 const { compare } = require('./lib/conformance');
-const { loadWindow } = require('./lib/load');
-const { childrenOf } = require('./lib/proc');
+const { databaseWindow, loadWindow } = require('./lib/load');
+const { childrenOf, memory } = require('./lib/proc');
 const { markdown, summariseScenario, svg } = require('./lib/report');
 const { probes, scenarios } = require('./lib/scenarios');
 const { ROOT, cleanUp } = require('./lib/servers');
@@ -65,6 +65,7 @@ async function main() {
   const baseline = await startNamedServer('baseline', { uri, logDir: workDir });
   const dbPid = childrenOf(process.pid).find((child) => child.pid !== ours.pid && child.pid !== baseline.pid && child.command !== 'node')?.pid ?? null;
   log(`ours: pid ${ours.pid} at ${ours.url}; baseline: pid ${baseline.pid} at ${baseline.url}; database pid ${dbPid ?? 'unknown'}`);
+  const idleRssMb = { ours: memory(ours.pid).rssBytes / 2 ** 20, baseline: memory(baseline.pid).rssBytes / 2 ** 20 };
 
   const all = scenarios(fixtures).filter((s) => !config.scenarios || config.scenarios.includes(s.id));
   /** @type {import('./lib/report').ScenarioRun[]} */
@@ -141,6 +142,14 @@ async function main() {
       run.rounds.push({ round: round + 1, first: order[0], ours: /** @type {any} */ (windows.ours), baseline: /** @type {any} */ (windows.baseline) });
     }
   }
+  // The database on its own, driven straight from the driver: how much of the figures above is it.
+  for (const scenario of active) {
+    if (!scenario.databaseWork) continue;
+    await scenario.reset();
+    const window = await databaseWindow(scenario.databaseWork, { seconds: config.durationSeconds, connections: config.connections, dbPid });
+    /** @type {import('./lib/report').ScenarioRun} */ (runs.find((r) => r.id === scenario.id)).database = window;
+    log(`database alone   ${scenario.id.padEnd(16)} ${window.rps.toFixed(0).padStart(6)} op/s   p50 ${window.p50Ms.toFixed(1)} ms  p99 ${window.p99Ms.toFixed(1)} ms`);
+  }
   await Promise.all(active.map((s) => s.reset()));
 
   const summaries = runs.map(summariseScenario);
@@ -155,6 +164,7 @@ async function main() {
       cpus: os.cpus().length,
       memoryGb: Math.round(os.totalmem() / 2 ** 30),
       loadAverageBefore: loadAvgBefore,
+      idleRssMb,
       loadAverageAfter: os.loadavg(),
     },
     database: { kind: databaseKind },

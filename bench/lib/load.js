@@ -68,4 +68,49 @@ async function loadWindow(server, scenario, { seconds, connections, dbPid }) {
   };
 }
 
-module.exports = { loadWindow };
+/**
+ * @typedef {object} DatabaseWindow
+ * @property {number} requests
+ * @property {number} seconds
+ * @property {number} rps
+ * @property {number} p50Ms
+ * @property {number} p99Ms
+ * @property {number | null} dbCpuSeconds
+ */
+
+/**
+ * Runs a scenario's database operations straight from the driver, `connections` at a time, for
+ * `seconds`: the most the database allows, with no HTTP server in the way.
+ * @param {() => Promise<unknown>} work
+ * @param {{ seconds: number, connections: number, dbPid: number | null }} options
+ * @returns {Promise<DatabaseWindow>}
+ */
+async function databaseWindow(work, { seconds, connections, dbPid }) {
+  /** @type {number[]} */
+  const latencies = [];
+  const dbBefore = dbPid ? cpuSeconds(dbPid) : null;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const began = performance.now();
+        await work();
+        latencies.push(performance.now() - began);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (/** @type {number} */ q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return {
+    requests: latencies.length,
+    seconds: elapsed,
+    rps: latencies.length / elapsed,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    dbCpuSeconds: dbPid && dbBefore !== null ? cpuSeconds(dbPid) - dbBefore : null,
+  };
+}
+
+module.exports = { loadWindow, databaseWindow };

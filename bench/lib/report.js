@@ -12,7 +12,7 @@ const MB = 1024 * 1024;
  * @typedef {{ median: number, min: number, max: number }} Spread
  * @typedef {import('./load').Window} Window
  * @typedef {{ round: number, first: 'ours' | 'baseline', ours: Window, baseline: Window }} Round
- * @typedef {{ id: string, title: string, status: 'measured' | 'skipped', reason?: string, rounds: Round[] }} ScenarioRun
+ * @typedef {{ id: string, title: string, status: 'measured' | 'skipped', reason?: string, rounds: Round[], database?: import('./load').DatabaseWindow }} ScenarioRun
  */
 
 /** @param {number[]} values @returns {Spread} */
@@ -64,7 +64,7 @@ function summariseScenario(run) {
       peakRss: ours.peakRssMb < TARGETS.peakRssMb,
     };
   }
-  return { id: run.id, title: run.title, status: run.status, rounds: run.rounds.length, ours, baseline, ratios, targets };
+  return { id: run.id, title: run.title, status: run.status, rounds: run.rounds.length, ours, baseline, ratios, targets, database: run.database };
 }
 
 /** @typedef {ReturnType<typeof summariseScenario>} ScenarioSummary */
@@ -95,15 +95,15 @@ function markdown(summaries, meta) {
   lines.push('');
   lines.push('Absolute figures, median of the rounds (ours / baseline):');
   lines.push('');
-  lines.push('| Scenario | Requests/s | p50 ms | p99 ms | Server CPU s per 1,000 req | Database CPU s per 1,000 req | Peak RSS MB |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| Scenario | Requests/s | p50 ms | p99 ms | Server CPU s per 1,000 req | Database CPU s per 1,000 req | Peak RSS MB | Database alone: req/s, p50 ms |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const s of measured) {
     if (!s.ours || !s.baseline) continue;
     const { ours: o, baseline: b } = s;
     lines.push(
       `| ${s.title} | ${pair(o.rps.median, b.rps.median)} | ${pair(o.p50Ms.median, b.p50Ms.median, 1)} | ${pair(o.p99Ms.median, b.p99Ms.median, 1)} | ` +
         `${pair(o.cpuSecondsPer1000.median, b.cpuSecondsPer1000.median, 3)} | ${pair(o.dbCpuSecondsPer1000.median, b.dbCpuSecondsPer1000.median, 3)} | ` +
-        `${pair(o.peakRssMb, b.peakRssMb)} |`,
+        `${pair(o.peakRssMb, b.peakRssMb)} | ${s.database ? `${fixed(s.database.rps, 0)}, ${fixed(s.database.p50Ms, 1)}` : '–'} |`,
     );
   }
   const targeted = measured.filter((s) => s.targets);
@@ -130,6 +130,8 @@ function markdown(summaries, meta) {
   lines.push(
     `${meta.config.rounds} rounds of ${meta.config.durationSeconds} s per server and scenario, ${meta.config.connections} connections, ` +
       `after ${meta.config.warmupSeconds} s of warm-up each; which server goes first alternates by round. ` +
+      `"Database alone" runs the same queries straight from the driver with as many in flight. ` +
+      `RSS after start-up, before any load: ${fixed(meta.machine.idleRssMb.ours, 0)} / ${fixed(meta.machine.idleRssMb.baseline, 0)} MB. ` +
       `${meta.machine.cpus} × ${meta.machine.cpuModel}, ${meta.machine.memoryGb} GB, Node ${meta.node}, ${meta.database.kind} database, ` +
       `${meta.startedAt.slice(0, 10)}.`,
   );

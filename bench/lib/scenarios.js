@@ -187,6 +187,8 @@ async function seed(db) {
  * @property {Request} request
  * @property {number} status the status every request must get
  * @property {() => Promise<void>} reset puts the data back as seeded
+ * @property {(() => Promise<unknown>) | null} databaseWork the database operations one request makes,
+ *   issued straight from the driver: what the database alone can do, with no HTTP server in the way
  */
 
 /**
@@ -210,12 +212,16 @@ function request(method, path, authorization, body, contentType = 'application/j
  * @returns {Scenario[]}
  */
 function scenarios(f) {
+  const contacts = f.db.collection('contacts');
   const calls = f.db.collection('calls');
   const written = { organizationId: { $in: [new ObjectId(f.orgs.phone), new ObjectId(f.orgs.contact)] } };
   const resetWrites = async () => {
     await calls.deleteMany(written);
   };
   const nothing = async () => {};
+  const userId = new ObjectId(f.userId);
+  const record = (/** @type {string} */ org, /** @type {ObjectId | null} */ contactId, /** @type {string} */ to) =>
+    calls.insertOne(callDocument(new ObjectId(org), userId, { to, contactId }, new Date()));
   return [
     {
       id: 'initiate-phone',
@@ -223,6 +229,12 @@ function scenarios(f) {
       request: request('POST', '/api/calls/sdk/initiate', f.tokens.phone, { phoneNumber: '+14165550199' }),
       status: 201,
       reset: resetWrites,
+      databaseWork: async () => {
+        const organizationId = new ObjectId(f.orgs.phone);
+        const phoneNumber = '+14165550199';
+        const contact = await contacts.findOne({ $or: [{ organizationId, phoneNumber }, { organizationId, phoneNumbers: phoneNumber }] }, { sort: { _id: 1 } });
+        await record(f.orgs.phone, contact?._id ?? null, phoneNumber);
+      },
     },
     {
       id: 'initiate-contact',
@@ -230,6 +242,10 @@ function scenarios(f) {
       request: request('POST', '/api/calls/sdk/initiate', f.tokens.contact, { contactId: f.dialledContactId }),
       status: 201,
       reset: resetWrites,
+      databaseWork: async () => {
+        const contact = await contacts.findOne({ _id: new ObjectId(f.dialledContactId), organizationId: new ObjectId(f.orgs.contact) });
+        await record(f.orgs.contact, contact?._id ?? null, contact?.phoneNumber);
+      },
     },
     {
       id: 'list',
@@ -237,6 +253,12 @@ function scenarios(f) {
       request: request('GET', `/api/calls?limit=${PAGE_SIZE}`, f.tokens.read),
       status: 200,
       reset: nothing,
+      databaseWork: () =>
+        calls
+          .find({ organizationId: new ObjectId(f.orgs.read) })
+          .sort({ startTime: -1, _id: -1 })
+          .limit(PAGE_SIZE + 1)
+          .toArray(),
     },
     {
       id: 'get',
@@ -244,6 +266,7 @@ function scenarios(f) {
       request: request('GET', `/api/calls/${f.readCallId}`, f.tokens.read),
       status: 200,
       reset: nothing,
+      databaseWork: () => calls.findOne({ _id: new ObjectId(f.readCallId), organizationId: new ObjectId(f.orgs.read) }),
     },
     {
       id: 'health',
@@ -251,6 +274,7 @@ function scenarios(f) {
       request: request('GET', '/health', null),
       status: 200,
       reset: nothing,
+      databaseWork: null,
     },
   ];
 }
