@@ -2,8 +2,8 @@
 'use strict';
 
 /**
- * The benchmark's data and requests. Each scenario has its own organization, so the calls that the
- * initiate scenarios write never change what the list and get scenarios read, and every load window
+ * The benchmark's data and requests. The initiate scenarios write into organizations of their own,
+ * so the calls they write never change what the list and get scenarios read, and every load window
  * starts from the same data: whatever a window wrote is deleted before the next one.
  */
 
@@ -215,10 +215,11 @@ function scenarios(f) {
   const contacts = f.db.collection('contacts');
   const calls = f.db.collection('calls');
   const written = { organizationId: { $in: [new ObjectId(f.orgs.phone), new ObjectId(f.orgs.contact)] } };
-  const resetWrites = async () => {
+  // Every window starts from the seeded data: the calls an initiate window wrote would otherwise
+  // lengthen the collection the next windows read.
+  const reset = async () => {
     await calls.deleteMany(written);
   };
-  const nothing = async () => {};
   const userId = new ObjectId(f.userId);
   const record = (/** @type {string} */ org, /** @type {ObjectId | null} */ contactId, /** @type {string} */ to) =>
     calls.insertOne(callDocument(new ObjectId(org), userId, { to, contactId }, new Date()));
@@ -228,7 +229,7 @@ function scenarios(f) {
       title: 'POST /api/calls/sdk/initiate (phoneNumber, no contact)',
       request: request('POST', '/api/calls/sdk/initiate', f.tokens.phone, { phoneNumber: '+14165550199' }),
       status: 201,
-      reset: resetWrites,
+      reset,
       databaseWork: async () => {
         const organizationId = new ObjectId(f.orgs.phone);
         const phoneNumber = '+14165550199';
@@ -241,7 +242,7 @@ function scenarios(f) {
       title: 'POST /api/calls/sdk/initiate (contactId)',
       request: request('POST', '/api/calls/sdk/initiate', f.tokens.contact, { contactId: f.dialledContactId }),
       status: 201,
-      reset: resetWrites,
+      reset,
       databaseWork: async () => {
         const contact = await contacts.findOne({ _id: new ObjectId(f.dialledContactId), organizationId: new ObjectId(f.orgs.contact) });
         await record(f.orgs.contact, contact?._id ?? null, contact?.phoneNumber);
@@ -252,7 +253,7 @@ function scenarios(f) {
       title: `GET /api/calls (a page of ${PAGE_SIZE})`,
       request: request('GET', `/api/calls?limit=${PAGE_SIZE}`, f.tokens.read),
       status: 200,
-      reset: nothing,
+      reset,
       databaseWork: () =>
         calls
           .find({ organizationId: new ObjectId(f.orgs.read) })
@@ -265,7 +266,7 @@ function scenarios(f) {
       title: 'GET /api/calls/:id',
       request: request('GET', `/api/calls/${f.readCallId}`, f.tokens.read),
       status: 200,
-      reset: nothing,
+      reset,
       databaseWork: () => calls.findOne({ _id: new ObjectId(f.readCallId), organizationId: new ObjectId(f.orgs.read) }),
     },
     {
@@ -273,7 +274,7 @@ function scenarios(f) {
       title: 'GET /health (no auth, no database work)',
       request: request('GET', '/health', null),
       status: 200,
-      reset: nothing,
+      reset,
       databaseWork: null,
     },
   ];
