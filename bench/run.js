@@ -20,6 +20,7 @@
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)
+ *   BENCH_SERVICE_MAIN  the service's main.js to run instead of this checkout's dist (implies no build)
  *   MONGODB_URI         a database server to use instead of starting one (base URI, no database name)
  */
 
@@ -50,7 +51,7 @@ const config = {
   warmupSeconds: positiveNumber('BENCH_WARMUP_S', 3),
   connections: Math.round(positiveNumber('BENCH_CONNECTIONS', 10)),
   scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null,
-  build: process.env.BENCH_SKIP_BUILD !== '1',
+  build: process.env.BENCH_SKIP_BUILD !== '1' && !process.env.BENCH_SERVICE_MAIN,
   outDir: path.resolve(process.env.BENCH_OUT || __dirname),
 };
 

@@ -131,6 +131,53 @@ function validateInitiate(body) {
   };
 }
 
+/**
+ * Validates the list's query string as ListCallsQueryDto does, for the parameters the benchmark
+ * sends: `limit` and `cursor`. Any other parameter is refused, as an unknown one would be.
+ * @param {Record<string, unknown>} query
+ */
+function validateListQuery(query) {
+  /** @type {{ field: string, message: string }[]} */
+  const details = [];
+  for (const key of Object.keys(query)) {
+    if (key !== 'limit' && key !== 'cursor') details.push({ field: key, message: `property ${key} should not exist` });
+  }
+  let limit = query.limit;
+  if (typeof limit === 'string' && /^\d{1,4}$/.test(limit)) limit = Number(limit);
+  if (limit === undefined || limit === null) limit = 20;
+  else {
+    if (typeof limit !== 'number' || limit > 100) details.push({ field: 'limit', message: 'limit must not be greater than 100' });
+    if (typeof limit !== 'number' || limit < 1) details.push({ field: 'limit', message: 'limit must not be less than 1' });
+    if (!Number.isInteger(limit)) details.push({ field: 'limit', message: 'limit must be an integer number' });
+  }
+  const { cursor } = query;
+  if (cursor !== undefined && cursor !== null) {
+    if (typeof cursor !== 'string' || cursor.length > 64) details.push({ field: 'cursor', message: 'cursor must be shorter than or equal to 64 characters' });
+    if (typeof cursor !== 'string') details.push({ field: 'cursor', message: 'cursor must be a string' });
+  }
+  if (details.length > 0) throw new HttpError(400, details.map((detail) => detail.message).join('; '), { details });
+  return { limit: /** @type {number} */ (limit), cursor: typeof cursor === 'string' ? cursor : undefined };
+}
+
+const CURSOR_BYTES = 8 + 12;
+
+/** @param {string} cursor the (startTime, _id) of a page's last call, as the service packs it */
+function decodeTimeIdCursor(cursor) {
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes.length !== CURSOR_BYTES || bytes.toString('base64url') !== cursor) return null;
+  const time = new Date(Number(bytes.readBigInt64BE()));
+  if (!Number.isFinite(time.getTime())) return null;
+  return { time, id: new ObjectId(bytes.subarray(8).toString('hex')) };
+}
+
+/** @param {{ time: Date, id: ObjectId }} key */
+function encodeTimeIdCursor({ time, id }) {
+  const bytes = Buffer.alloc(CURSOR_BYTES);
+  bytes.writeBigInt64BE(BigInt(time.getTime()));
+  bytes.write(id.toHexString(), 8, 'hex');
+  return bytes.toString('base64url');
+}
+
 /** @param {Date | null} date */
 const iso = (date) => (date ? date.toISOString() : null);
 
@@ -256,6 +303,37 @@ async function main() {
     await calls.insertOne(call);
     reply.code(201);
     return { success: true, call: toCallDto(call), message: 'Call recorded' };
+  });
+
+  app.get('/api/calls', async (request) => {
+    const user = authenticate(request, key);
+    const query = validateListQuery(/** @type {Record<string, unknown>} */ (request.query));
+    /** @type {Record<string, unknown>} */
+    const filter = { organizationId: new ObjectId(user.organizationId) };
+    if (query.cursor) {
+      const after = decodeTimeIdCursor(query.cursor);
+      if (!after) throw new HttpError(400, 'cursor is not a cursor this service issued');
+      filter.startTime = { $lte: after.time };
+      filter.$and = [{ $or: [{ startTime: { $lt: after.time } }, { _id: { $lt: after.id } }] }];
+    }
+    const page = await calls.find(filter, { sort: { startTime: -1, _id: -1 }, limit: query.limit + 1 }).toArray();
+    const hasMore = page.length > query.limit;
+    const items = hasMore ? page.slice(0, query.limit) : page;
+    const last = items[items.length - 1];
+    return {
+      success: true,
+      calls: items.map(toCallDto),
+      nextCursor: hasMore ? encodeTimeIdCursor({ time: last.startTime, id: last._id }) : null,
+    };
+  });
+
+  app.get('/api/calls/:id', async (request) => {
+    const user = authenticate(request, key);
+    const { id } = /** @type {{ id: string }} */ (request.params);
+    if (!OBJECT_ID.test(id)) throw new HttpError(400, 'id must be a 24-character hexadecimal id');
+    const call = await calls.findOne({ _id: new ObjectId(id.toLowerCase()), organizationId: new ObjectId(user.organizationId) });
+    if (!call) throw new HttpError(404, 'Call not found');
+    return { success: true, call: toCallDto(call) };
   });
 
   const port = Number(env.PORT ?? 3001);

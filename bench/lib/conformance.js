@@ -67,8 +67,13 @@ function normalise(value, newIds, since) {
   return value;
 }
 
-/** @param {unknown} body */
-function createdCallId(body) {
+/**
+ * The id of the call a request recorded, if it recorded one.
+ * @param {Answer} answer
+ */
+function createdCallId(answer) {
+  if (answer.status !== 201) return null;
+  const { body } = answer;
   const call = body && typeof body === 'object' ? /** @type {{ call?: { _id?: unknown } }} */ (body).call : undefined;
   return typeof call?._id === 'string' ? call._id : null;
 }
@@ -86,14 +91,14 @@ async function compare(ours, baseline, request, db) {
   const since = Date.now() - 1000;
   const a = await send(ours.url, request);
   const b = await send(baseline.url, request);
-  const newIds = new Set([createdCallId(a.body), createdCallId(b.body)].filter((id) => id !== null));
+  const newIds = new Set([createdCallId(a), createdCallId(b)].filter((id) => id !== null));
   const left = { status: a.status, headers: a.headers, body: normalise(a.body, newIds, since) };
   const right = { status: b.status, headers: b.headers, body: normalise(b.body, newIds, since) };
   if (!sameInOrder(left, right)) {
     return { ours: a, baseline: b, same: false, difference: describe(left, right) };
   }
-  const idA = createdCallId(a.body);
-  const idB = createdCallId(b.body);
+  const idA = createdCallId(a);
+  const idB = createdCallId(b);
   if (idA && idB) {
     const calls = db.collection('calls');
     const storedA = normalise(await calls.findOne({ _id: new ObjectId(idA) }), newIds, since);

@@ -12,7 +12,8 @@ const { startDatabase } = require('../../scripts/database');
 const { CALLER_ID, JWT_SECRET, databaseName, seed } = require('./scenarios');
 const { ROOT, onCleanup, run, startServer } = require('./servers');
 
-const MAIN = path.join(ROOT, 'dist', 'apps', 'calls-service', 'src', 'main.js');
+// BENCH_SERVICE_MAIN runs another build of the service (another checkout's dist) against the same baseline.
+const MAIN = path.resolve(process.env.BENCH_SERVICE_MAIN || path.join(ROOT, 'dist', 'apps', 'calls-service', 'src', 'main.js'));
 const BASELINE = path.join(ROOT, 'bench', 'baseline', 'server.js');
 
 /**
