@@ -202,6 +202,8 @@ function toCallDto(/** @type {any} */ call) {
     answerTime: iso(call.answerTime),
     endTime: iso(call.endTime),
     duration: call.duration,
+    // Calls recorded before the field existed have no endReason at all.
+    endReason: call.endReason ?? null,
     recordings: call.recordings.map((/** @type {any} */ recording) => ({
       url: recording.url,
       type: recording.type,
@@ -296,6 +298,7 @@ async function main() {
       answerTime: null,
       endTime: null,
       duration: null,
+      endReason: null,
       recordings: [],
       createdAt: now,
       updatedAt: now,

@@ -8,6 +8,7 @@
  */
 
 const { randomBytes } = require('node:crypto');
+const path = require('node:path');
 const jwt = require('jsonwebtoken');
 const { ObjectId } = require('mongodb');
 
@@ -75,6 +76,7 @@ function callDocument(organizationId, userId, fields, at) {
     answerTime: null,
     endTime: null,
     duration: null,
+    endReason: null,
     recordings: [],
     ...fields,
     createdAt: at,
@@ -83,17 +85,28 @@ function callDocument(organizationId, userId, fields, at) {
 }
 
 /**
- * Writes the fixtures and the service's indexes (so neither server finds them missing or building).
+ * The indexes the service declares (its built schemas say which), so that both servers meet them
+ * already built, whichever starts first.
+ * @param {import('mongodb').Db} db
+ */
+async function createServiceIndexes(db) {
+  require('reflect-metadata');
+  const built = path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
+  const { CallSchema } = require(path.join(built, 'calls', 'schemas', 'call.schema.js'));
+  const { ContactSchema } = require(path.join(built, 'contacts', 'schemas', 'contact.schema.js'));
+  for (const [collection, schema] of [['calls', CallSchema], ['contacts', ContactSchema]]) {
+    for (const [fields, options] of schema.indexes()) await db.collection(collection).createIndex(fields, options);
+  }
+}
+
+/**
+ * Writes the fixtures, after the service's indexes.
  * @param {import('mongodb').Db} db
  */
 async function seed(db) {
+  await createServiceIndexes(db);
   const contacts = db.collection('contacts');
   const calls = db.collection('calls');
-  await contacts.createIndex({ organizationId: 1, phoneNumber: 1 });
-  await contacts.createIndex({ organizationId: 1, phoneNumbers: 1 });
-  await contacts.createIndex({ organizationId: 1, _id: -1 });
-  await calls.createIndex({ organizationId: 1, startTime: -1, _id: -1 });
-  await calls.createIndex({ organizationId: 1, contactId: 1, startTime: -1, _id: -1 });
 
   const userId = id();
   const orgs = { phone: id(), contact: id(), read: id(), other: id() };

@@ -94,7 +94,9 @@ async function waitUntilAnswering(url: string, child: ChildProcess, output: () =
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`The app exited with ${child.exitCode}:\n${output()}`);
     try {
-      const response = await fetch(`${url}/api/docs-json`);
+      // Without `close`, fetch keeps this connection open for the server's keep-alive hint (72 s), and a
+      // stopping app waits for it: any test file that runs longer than a few seconds would stall in stop().
+      const response = await fetch(`${url}/api/docs-json`, { headers: { connection: 'close' } });
       if (response.ok) return;
     } catch {
       // not listening yet

@@ -34,3 +34,63 @@ export async function insertContact(app: RunningApp, seed: ContactSeed): Promise
 export function countCalls(app: RunningApp, filter: Record<string, unknown> = {}): Promise<number> {
   return app.db.collection('calls').countDocuments(filter);
 }
+
+export interface CallSeed {
+  _id?: string;
+  organizationId: string;
+  userId?: string;
+  contactId?: string | null;
+  status?: string;
+  direction?: 'outbound' | 'inbound';
+  from?: string;
+  to?: string;
+  startTime?: Date;
+  answerTime?: Date | null;
+  endTime?: Date | null;
+  duration?: number | null;
+  providerCallId?: string | null;
+  endReason?: string | null;
+}
+
+function newCall(seed: CallSeed) {
+  const startTime = seed.startTime ?? new Date();
+  return {
+    _id: new Types.ObjectId(seed._id),
+    organizationId: new Types.ObjectId(seed.organizationId),
+    userId: new Types.ObjectId(seed.userId),
+    provider: 'sinch',
+    providerCallId: seed.providerCallId ?? null,
+    direction: seed.direction ?? 'outbound',
+    status: seed.status ?? 'initiated',
+    from: seed.from ?? '+14165550100',
+    to: seed.to ?? '+14165550199',
+    contactId: seed.contactId ? new Types.ObjectId(seed.contactId) : null,
+    conversationId: null,
+    providerPhoneNumber: seed.from ?? '+14165550100',
+    startTime,
+    answerTime: seed.answerTime ?? null,
+    endTime: seed.endTime ?? null,
+    duration: seed.duration ?? null,
+    endReason: seed.endReason ?? null,
+    recordings: [],
+    createdAt: startTime,
+    updatedAt: startTime,
+  };
+}
+
+/** Writes a call straight into the database, as another replica or an import would; answers its id. */
+export async function insertCall(app: RunningApp, seed: CallSeed): Promise<string> {
+  const call = newCall(seed);
+  await app.db.collection('calls').insertOne(call);
+  return call._id.toHexString();
+}
+
+export async function insertCalls(app: RunningApp, seeds: CallSeed[]): Promise<string[]> {
+  const calls = seeds.map(newCall);
+  await app.db.collection('calls').insertMany(calls);
+  return calls.map((call) => call._id.toHexString());
+}
+
+export function findCall(app: RunningApp, id: string) {
+  return app.db.collection('calls').findOne({ _id: new Types.ObjectId(id) });
+}

@@ -23,6 +23,8 @@ export function toCallDto(call: CallRecord): CallDto {
     answerTime: iso(call.answerTime),
     endTime: iso(call.endTime),
     duration: call.duration,
+    // Calls recorded before the field existed have no endReason at all.
+    endReason: call.endReason ?? null,
     recordings: call.recordings.map((recording) => ({
       url: recording.url,
       type: recording.type,

@@ -1,10 +1,18 @@
-import { Body, Controller, HttpCode, HttpStatus, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '@app/auth';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ParseObjectIdPipe } from '../common/object-id';
+import { IdempotencyKeyHeader, IdempotentRequest } from '../idempotency/idempotency-key.decorator';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency-key';
 import { CallsService } from './calls.service';
+import { CallConflictResponseDto, CallListResponseDto, CallResponseDto } from './dto/call.dto';
 import { InitiateCallResponseDto } from './dto/initiate-call-response.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
+import { ListCallsQueryDto } from './dto/list-calls-query.dto';
+import { UpdateCallDto } from './dto/update-call.dto';
+
+const CallIdParam = () => ApiParam({ name: 'id', description: 'The call\'s id.', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } });
 
 @ApiTags('calls')
 @Controller('calls')
@@ -17,11 +25,96 @@ export class CallsController {
     summary: 'Record an outbound SDK call (browser to phone)',
     description:
       'Records a call the web dialer is about to place with the Sinch Voice SDK. Give `contactId`, `phoneNumber`, or both. ' +
-      'With `phoneNumber` alone the call is linked to the organization\'s contact with that number, if there is one.',
+      'With `phoneNumber` alone the call is linked to the organization\'s contact with that number, if there is one. ' +
+      `Send an \`${IDEMPOTENCY_KEY_HEADER}\` to make the request safe to retry.`,
   })
-  @ApiCreatedResponse({ description: 'The call was recorded.', type: InitiateCallResponseDto })
-  @ApiErrorResponses(400, 401, 404, 413, 415, 422)
-  async initiateSdkCall(@CurrentUser() user: AuthUser, @Body() dto: InitiateCallDto): Promise<InitiateCallResponseDto> {
-    return { success: true, call: await this.callsService.initiateSdkCall(user, dto), message: 'Call recorded' };
+  @ApiCreatedResponse({
+    description: `The call was recorded; or, for a repeated \`${IDEMPOTENCY_KEY_HEADER}\`, the call the first request recorded, as it is now.`,
+    type: InitiateCallResponseDto,
+    headers: {
+      [IDEMPOTENT_REPLAYED_HEADER]: {
+        description: `\`true\` when the answer replays an earlier request with the same \`${IDEMPOTENCY_KEY_HEADER}\`; absent otherwise.`,
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
+  })
+  @ApiErrorResponses(
+    400,
+    401,
+    404,
+    { status: 409, description: `A request with the same \`${IDEMPOTENCY_KEY_HEADER}\` is still being carried out; retry shortly.` },
+    413,
+    415,
+    {
+      status: 422,
+      description:
+        'The request cannot be carried out: the contact has no phone number, no caller ID is configured, ' +
+        `or the \`${IDEMPOTENCY_KEY_HEADER}\` was used with a different body.`,
+    },
+  )
+  async initiateSdkCall(
+    @CurrentUser() user: AuthUser,
+    @IdempotencyKeyHeader() idempotency: IdempotentRequest | null,
+    @Body() dto: InitiateCallDto,
+  ): Promise<InitiateCallResponseDto> {
+    return { success: true, call: await this.callsService.initiateSdkCall(user, dto, idempotency), message: 'Call recorded' };
+  }
+
+  @Get()
+  @ApiOperation({
+    summary: 'List the organization\'s calls, newest first',
+    description:
+      'Newest first, by `startTime` and then `_id`. Filters combine: a call must match all of them. ' +
+      'To page, pass the previous page\'s `nextCursor` as `cursor` with the same filters; calls recorded ' +
+      'meanwhile appear on a fresh first page, so paging never repeats or skips a call.',
+  })
+  @ApiOkResponse({ description: 'One page of calls.', type: CallListResponseDto })
+  @ApiErrorResponses(400, 401)
+  async listCalls(@CurrentUser() user: AuthUser, @Query() query: ListCallsQueryDto): Promise<CallListResponseDto> {
+    return { success: true, ...(await this.callsService.list(user.organizationId, query)) };
+  }
+
+  @Get(':id')
+  @CallIdParam()
+  @ApiOperation({ summary: 'Get a call' })
+  @ApiOkResponse({ description: 'The call.', type: CallResponseDto })
+  @ApiErrorResponses(400, 401, 404)
+  async getCall(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<CallResponseDto> {
+    return { success: true, call: await this.callsService.findOne(user.organizationId, id) };
+  }
+
+  @Patch(':id')
+  @CallIdParam()
+  @ApiOperation({
+    summary: 'Report what the SDK saw of a call',
+    description:
+      'Reports what the SDK saw. The status only moves forward (`initiated`, `ringing`, `in-progress`, then one of `completed`, ' +
+      '`busy`, `no-answer`, `canceled`, `failed`), may skip steps, and never changes once it is terminal; reporting the status ' +
+      'the call already has changes nothing, so a retried report succeeds. The other fields are filled once: a value for a ' +
+      'field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, ' +
+      '`duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end ' +
+      'reported without `endTime` ended now.',
+  })
+  @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto })
+  @ApiErrorResponses(
+    400,
+    401,
+    404,
+    {
+      status: 409,
+      description:
+        'The report would move the call backwards or change how it ended, its `providerCallId` belongs to another call, ' +
+        'or other reports kept the call busy until the wait ran out. The body carries the call as it is.',
+      type: CallConflictResponseDto,
+    },
+    413,
+    415,
+  )
+  async updateCall(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: UpdateCallDto,
+  ): Promise<CallResponseDto> {
+    return { success: true, call: await this.callsService.update(user.organizationId, id, dto) };
   }
 }

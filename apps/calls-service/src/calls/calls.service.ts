@@ -1,32 +1,151 @@
-import { Injectable, UnprocessableEntityException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
-import { Model, Types } from 'mongoose';
+import { Model, QueryFilter, Types } from 'mongoose';
+import { decodeTimeIdCursor, encodeTimeIdCursor } from '../common/cursor';
+import { parseDateTime } from '../common/date-time';
+import { invalidCursor } from '../common/object-id';
 import { Environment } from '../config/environment';
 import { ContactsService } from '../contacts/contacts.service';
 import { ContactDto } from '../contacts/dto/contact.dto';
+import { IdempotentRequest } from '../idempotency/idempotency-key.decorator';
+import { IdempotencyService } from '../idempotency/idempotency.service';
+import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
+import { CallChanges, CallReport, planCallUpdate } from './call-update';
 import { CallDto } from './dto/call.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
+import { ListCallsQueryDto } from './dto/list-calls-query.dto';
+import { UpdateCallDto } from './dto/update-call.dto';
+import { ProviderCallIdService } from './provider-call-id.service';
 import { Call, CallRecord } from './schemas/call.schema';
+
+/** Under the call's lock the write can only miss if the lock was lost (a lease outlived); then re-plan a few times. */
+const WRITE_ATTEMPTS = 3;
 
 @Injectable()
 export class CallsService {
   constructor(
     @InjectModel(Call.name) private readonly callModel: Model<Call>,
     private readonly contactsService: ContactsService,
+    private readonly idempotencyService: IdempotencyService,
+    private readonly callLocks: CallLockService,
+    private readonly providerCallIds: ProviderCallIdService,
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
-  async initiateSdkCall(user: AuthUser, dto: InitiateCallDto): Promise<CallDto> {
+  async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
+    if (!idempotency) return this.recordSdkCall(user, dto, new Types.ObjectId());
+    return this.idempotencyService.run(
+      idempotency,
+      { operation: 'initiateSdkCall', organizationId: user.organizationId, userId: user.userId },
+      { contactId: dto.contactId?.toLowerCase(), phoneNumber: dto.phoneNumber },
+      (id) => this.recordSdkCall(user, dto, id),
+      async (id) => {
+        const call = await this.callModel.findOne(scoped(user.organizationId, id)).lean<CallRecord>();
+        return call ? toCallDto(call) : null;
+      },
+    );
+  }
+
+  async findOne(organizationId: string, id: string): Promise<CallDto> {
+    return toCallDto(await this.findRecord(organizationId, new Types.ObjectId(id)));
+  }
+
+  async list(organizationId: string, query: ListCallsQueryDto): Promise<{ calls: CallDto[]; nextCursor: string | null }> {
+    const filter: QueryFilter<Call> = { organizationId: new Types.ObjectId(organizationId) };
+    if (query.contactId) filter.contactId = new Types.ObjectId(query.contactId);
+    if (query.userId) filter.userId = new Types.ObjectId(query.userId);
+    if (query.status) filter.status = { $in: query.status };
+    if (query.direction) filter.direction = query.direction;
+    const clauses: QueryFilter<Call>[] = [];
+    if (query.phoneNumber) clauses.push({ $or: [{ to: query.phoneNumber }, { from: query.phoneNumber }] });
+    const startTime: { $gte?: Date; $lt?: Date; $lte?: Date } = {};
+    if (query.since) startTime.$gte = parseDateTime(query.since) ?? undefined;
+    if (query.until) startTime.$lt = parseDateTime(query.until) ?? undefined;
+    if (query.cursor) {
+      const after = decodeTimeIdCursor(query.cursor) ?? invalidCursor();
+      // The bound on startTime alone lets an index range start at the cursor; the $or breaks ties by _id.
+      startTime.$lte = after.time;
+      clauses.push({ $or: [{ startTime: { $lt: after.time } }, { _id: { $lt: after.id } }] });
+    }
+    if (Object.keys(startTime).length > 0) filter.startTime = startTime;
+    if (clauses.length > 0) filter.$and = clauses;
+
+    const page = await this.callModel
+      .find(filter)
+      .sort({ startTime: -1, _id: -1 })
+      .limit(query.limit + 1)
+      .lean<CallRecord[]>();
+    const hasMore = page.length > query.limit;
+    const calls = hasMore ? page.slice(0, query.limit) : page;
+    const last = calls[calls.length - 1];
+    return {
+      calls: calls.map(toCallDto),
+      nextCursor: hasMore ? encodeTimeIdCursor({ time: last.startTime, id: last._id }) : null,
+    };
+  }
+
+  /**
+   * Applies what the dialer saw. Writes to one call are serialised by its lock, and the write itself is
+   * conditional on the call being exactly as read, so a change is always decided on the current state.
+   */
+  async update(organizationId: string, id: string, dto: UpdateCallDto): Promise<CallDto> {
+    const callId = new Types.ObjectId(id);
+    const report = toCallReport(dto);
+    // Unknown or foreign ids are answered before any lock is taken.
+    await this.findRecord(organizationId, callId);
+    try {
+      return await this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report));
+    } catch (error) {
+      if (!(error instanceof CallLockTimeout)) throw error;
+      throw callConflict('The call is being updated by other requests; retry shortly', await this.findRecord(organizationId, callId));
+    }
+  }
+
+  private async applyReport(organizationId: string, callId: Types.ObjectId, report: CallReport): Promise<CallDto> {
+    for (let attempt = 1; ; attempt++) {
+      const call = await this.findRecord(organizationId, callId);
+      const plan = planCallUpdate(call, report, new Date());
+      if (plan.kind === 'invalid') throw new BadRequestException(plan.message);
+      if (plan.kind === 'conflict') throw callConflict(plan.message, call);
+      if (Object.keys(plan.changes).length === 0) return toCallDto(call);
+      const updated = await this.write(call, plan.changes);
+      if (updated) return toCallDto(updated);
+      if (attempt === WRITE_ATTEMPTS) throw callConflict('The call kept changing while the report was applied; retry', call);
+    }
+  }
+
+  /** Writes the changes if the call is still as read; null when it is not. Claims a new providerCallId first. */
+  private async write(call: CallRecord, changes: CallChanges): Promise<CallRecord | null> {
+    const { providerCallId } = changes;
+    if (providerCallId && !(await this.providerCallIds.claim(call.provider, providerCallId, call._id))) {
+      throw callConflict(`providerCallId ${providerCallId} is already recorded for another call`, call);
+    }
+    let updated: CallRecord | null = null;
+    try {
+      updated = await this.callModel.findOneAndUpdate(asRead(call), { $set: changes }, { returnDocument: 'after' }).lean<CallRecord>();
+      return updated;
+    } finally {
+      if (providerCallId && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);
+    }
+  }
+
+  private async findRecord(organizationId: string, id: Types.ObjectId): Promise<CallRecord> {
+    const call = await this.callModel.findOne(scoped(organizationId, id)).lean<CallRecord>();
+    if (!call) throw new NotFoundException('Call not found');
+    return call;
+  }
+
+  private async recordSdkCall(user: AuthUser, dto: InitiateCallDto, id: Types.ObjectId): Promise<CallDto> {
     const contact = dto.contactId ? await this.contactsService.findOne(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? dialledNumberOf(contact);
     const linkedContact = contact ?? (await this.contactsService.findByPhoneNumber(user.organizationId, to));
     const callerId = this.callerIdFor();
     const now = new Date();
     const call: CallRecord = {
-      _id: new Types.ObjectId(),
+      _id: id,
       organizationId: new Types.ObjectId(user.organizationId),
       userId: new Types.ObjectId(user.userId),
       provider: 'sinch',
@@ -42,6 +161,7 @@ export class CallsService {
       answerTime: null,
       endTime: null,
       duration: null,
+      endReason: null,
       recordings: [],
       createdAt: now,
       updatedAt: now,
@@ -60,6 +180,41 @@ export class CallsService {
     }
     return callerId;
   }
+}
+
+function scoped(organizationId: string, id: Types.ObjectId): QueryFilter<Call> {
+  return { _id: id, organizationId: new Types.ObjectId(organizationId) };
+}
+
+/** The call exactly as read, in every field a report can change: the condition of the write. */
+function asRead(call: CallRecord): QueryFilter<Call> {
+  return {
+    _id: call._id,
+    organizationId: call.organizationId,
+    status: call.status,
+    answerTime: call.answerTime,
+    endTime: call.endTime,
+    duration: call.duration,
+    providerCallId: call.providerCallId,
+    endReason: call.endReason ?? null,
+    conversationId: call.conversationId,
+  };
+}
+
+function toCallReport(dto: UpdateCallDto): CallReport {
+  return {
+    status: dto.status,
+    providerCallId: dto.providerCallId,
+    answerTime: parseDateTime(dto.answerTime) ?? undefined,
+    endTime: parseDateTime(dto.endTime) ?? undefined,
+    endReason: dto.endReason,
+    conversationId: dto.conversationId,
+  };
+}
+
+/** A 409 that carries the call as it is, so the client sees what its report conflicts with. */
+function callConflict(message: string, call: CallRecord): ConflictException {
+  return new ConflictException({ message, call: toCallDto(call) });
 }
 
 /** A contact's main number, else its first other number. */

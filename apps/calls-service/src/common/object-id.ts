@@ -1,5 +1,4 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
-import { Types } from 'mongoose';
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 
@@ -18,15 +17,7 @@ export class ParseObjectIdPipe implements PipeTransform<string, string> {
   }
 }
 
-/** Opaque page cursor: the last _id of a page, base64url-encoded. */
-export function encodeCursor(id: Types.ObjectId): string {
-  return Buffer.from(id.toHexString(), 'hex').toString('base64url');
-}
-
-export function decodeCursor(cursor: string): Types.ObjectId {
-  const bytes = Buffer.from(cursor, 'base64url');
-  if (bytes.length !== 12 || bytes.toString('base64url') !== cursor) {
-    throw new BadRequestException('cursor is not a cursor this service issued');
-  }
-  return new Types.ObjectId(bytes.toString('hex'));
+/** A cursor that decodes to nothing is a client error, the same for every list. */
+export function invalidCursor(): never {
+  throw new BadRequestException('cursor is not a cursor this service issued');
 }

@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
-import { decodeCursor, encodeCursor } from '../common/object-id';
+import { decodeIdCursor, encodeIdCursor } from '../common/cursor';
+import { invalidCursor } from '../common/object-id';
 import { toContactDto } from './contact.mapper';
 import { ContactDto } from './dto/contact.dto';
 import { CreateContactDto } from './dto/create-contact.dto';
@@ -33,7 +34,7 @@ export class ContactsService {
 
   async list(organizationId: string, query: ListContactsQueryDto): Promise<{ contacts: ContactDto[]; nextCursor: string | null }> {
     const filter: QueryFilter<Contact> = { organizationId: new Types.ObjectId(organizationId) };
-    if (query.cursor) filter._id = { $lt: decodeCursor(query.cursor) };
+    if (query.cursor) filter._id = { $lt: decodeIdCursor(query.cursor) ?? invalidCursor() };
     const q = (query.q ?? '').trim();
     if (NUMBER_QUERY.test(q)) {
       filter.$or = numberPrefixClauses(q);
@@ -49,7 +50,7 @@ export class ContactsService {
     const contacts = hasMore ? page.slice(0, query.limit) : page;
     return {
       contacts: contacts.map(toContactDto),
-      nextCursor: hasMore ? encodeCursor(contacts[contacts.length - 1]._id) : null,
+      nextCursor: hasMore ? encodeIdCursor(contacts[contacts.length - 1]._id) : null,
     };
   }
 

@@ -15,7 +15,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       )
       .setVersion('1.0.0')
       .addServer('/', 'This service')
-      .addTag('calls', 'Phone calls: recording them as they are placed.')
+      .addTag('calls', 'Phone calls: recording them as they are placed, following their status, and finding them again.')
       .addTag('contacts', 'The people the organization calls.'),
   ).build();
   // Operation ids are the handler names: stable, readable, and unique across controllers.

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { CALL_DIRECTIONS, CALL_PROVIDERS, CALL_STATUSES, CallDirection, CallProvider, CallStatus } from '../schemas/call.schema';
+import { ErrorResponseDto } from '../../common/errors/error-response.dto';
+import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
 export class RecordingDto {
@@ -72,6 +74,9 @@ export class CallDto {
   @ApiProperty({ description: 'Talk time in whole seconds, known once the call has ended.', type: 'integer', nullable: true, example: null })
   duration!: number | null;
 
+  @ApiProperty({ description: 'Why the call ended, as the dialer reported it.', type: String, nullable: true, example: null })
+  endReason!: string | null;
+
   @ApiProperty({ description: 'Recordings of the call.', type: [RecordingDto] })
   recordings!: RecordingDto[];
 
@@ -80,4 +85,40 @@ export class CallDto {
 
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   updatedAt!: string;
+}
+
+@ApiSchema({ name: 'CallResponse' })
+export class CallResponseDto {
+  @ApiProperty({ enum: [true], example: true })
+  success!: true;
+
+  @ApiProperty({ type: CallDto })
+  call!: CallDto;
+}
+
+@ApiSchema({ name: 'CallListResponse' })
+export class CallListResponseDto {
+  @ApiProperty({ enum: [true], example: true })
+  success!: true;
+
+  @ApiProperty({ type: [CallDto] })
+  calls!: CallDto[];
+
+  @ApiProperty({ description: 'Pass as `cursor` to get the next page; null on the last page.', type: String, nullable: true, example: null })
+  nextCursor!: string | null;
+}
+
+@ApiSchema({ name: 'CallConflictResponse', description: 'The error shape of a conflicting report, with the call as it is.' })
+export class CallConflictResponseDto extends ErrorResponseDto {
+  @ApiProperty({ description: 'The HTTP status code, repeated.', type: 'integer', example: 409 })
+  declare statusCode: number;
+
+  @ApiProperty({ description: 'The short name of the status.', example: 'Conflict' })
+  declare error: string;
+
+  @ApiProperty({ description: 'What went wrong, for a person to read.', example: 'The call has already ended as completed; it cannot become failed' })
+  declare message: string;
+
+  @ApiProperty({ description: 'The call as it is, so the client can see what it conflicts with.', type: CallDto })
+  call!: CallDto;
 }

@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
+import { CALL_STATUSES, CallStatus } from '../call-status';
 
 export const CALL_PROVIDERS = ['sinch'] as const;
 export type CallProvider = (typeof CALL_PROVIDERS)[number];
@@ -7,8 +8,6 @@ export type CallProvider = (typeof CALL_PROVIDERS)[number];
 export const CALL_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];
 
-export const CALL_STATUSES = ['initiated', 'ringing', 'in-progress', 'completed', 'busy', 'no-answer', 'canceled', 'failed'] as const;
-export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export class Recording {
   url!: string;
@@ -64,6 +63,10 @@ export class Call {
   @Prop({ type: Number, default: null })
   duration!: number | null;
 
+  /** Why the call ended, as the dialer reported it. */
+  @Prop({ type: String, default: null })
+  endReason!: string | null;
+
   @Prop({
     type: [{ _id: false, url: { type: String, required: true }, type: { type: String, required: true }, createdAt: { type: Date, required: true } }],
     default: [],
@@ -77,6 +80,16 @@ export class Call {
 export type CallRecord = Call & { _id: Types.ObjectId };
 
 export const CallSchema = SchemaFactory.createForClass(Call);
-// History newest first, per organization, and per contact.
+// The history is read newest first (startTime, then _id, which the page cursor encodes) and always
+// within one organization. Each filter the dialer uses has an index that starts with the organization,
+// matches the filter, and then yields the sort order, so a page is read without sorting in memory.
 CallSchema.index({ organizationId: 1, startTime: -1, _id: -1 });
 CallSchema.index({ organizationId: 1, contactId: 1, startTime: -1, _id: -1 });
+CallSchema.index({ organizationId: 1, userId: 1, startTime: -1, _id: -1 });
+CallSchema.index({ organizationId: 1, status: 1, startTime: -1, _id: -1 });
+// phoneNumber matches either end of the call: one index per branch of the $or.
+CallSchema.index({ organizationId: 1, to: 1, startTime: -1, _id: -1 });
+CallSchema.index({ organizationId: 1, from: 1, startTime: -1, _id: -1 });
+// Provider events name the call by the provider's id. Not unique: uniqueness is enforced through
+// provider_call_ids, which works without partial indexes (a unique index here would refuse the many nulls).
+CallSchema.index({ provider: 1, providerCallId: 1 });

@@ -1,4 +1,4 @@
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, Type } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { ErrorResponseDto } from './error-response.dto';
@@ -15,11 +15,24 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'The database cannot be reached.',
 };
 
+/** An error answer that says more than the usual: its own description, or the error shape with extra fields. */
+export interface ErrorResponseSpec {
+  status: number;
+  description?: string;
+  /** A subclass of ErrorResponseDto, for errors that carry more than the one shape (such as the conflicting record). */
+  type?: Type<ErrorResponseDto>;
+}
+
 /** Documents error answers with the one error shape, so the contract and the exception filter agree. */
-export function ApiErrorResponses(...statuses: number[]): MethodDecorator & ClassDecorator {
+export function ApiErrorResponses(...responses: (number | ErrorResponseSpec)[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, description: DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error', type: ErrorResponseDto }),
-    ),
+    ...responses.map((response) => {
+      const { status, description, type } = typeof response === 'number' ? { status: response } : response;
+      return ApiResponse({
+        status,
+        description: description ?? DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
+        type: type ?? ErrorResponseDto,
+      });
+    }),
   );
 }

@@ -1,0 +1,93 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsDateTime, IsNotBefore } from '../../common/date-time';
+import { IsE164PhoneNumber, normalizePhoneNumber } from '../../common/phone-number';
+import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_DIRECTIONS, CallDirection } from '../schemas/call.schema';
+
+const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
+
+/**
+ * In a query string an unencoded `+` reads as a space, so ` 14165550199` is what a client that forgot
+ * to write `%2B` sent: read it as the number it meant.
+ */
+const numberFromQuery = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const typed = /^ \d/.test(value) ? `+${value.slice(1)}` : value;
+  return normalizePhoneNumber(typed) ?? value;
+};
+
+export class ListCallsQueryDto {
+  @ApiPropertyOptional({ description: 'Only calls linked to this contact.', pattern: OBJECT_ID.source })
+  @IsOptional()
+  @IsString()
+  @Matches(OBJECT_ID, { message: 'contactId must be a 24-character hexadecimal id' })
+  contactId?: string;
+
+  @ApiPropertyOptional({ description: 'Only calls placed by this user.', pattern: OBJECT_ID.source })
+  @IsOptional()
+  @IsString()
+  @Matches(OBJECT_ID, { message: 'userId must be a 24-character hexadecimal id' })
+  userId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Only calls with this status; repeat the parameter (`status=busy&status=no-answer`) for any of several.',
+    enum: CALL_STATUSES,
+    isArray: true,
+    maxItems: CALL_STATUSES.length,
+  })
+  // One `status=` arrives as a string, several as an array.
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value))
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(CALL_STATUSES.length)
+  @IsIn(CALL_STATUSES, { each: true })
+  status?: CallStatus[];
+
+  @ApiPropertyOptional({ description: 'Only calls in this direction.', enum: CALL_DIRECTIONS })
+  @IsOptional()
+  @IsIn(CALL_DIRECTIONS)
+  direction?: CallDirection;
+
+  @ApiPropertyOptional({
+    description:
+      'Only calls to or from this number, E.164 (spaces, dashes and parentheses after the `+` are removed; ' +
+      'send the `+` as `%2B`, though a bare `+` is understood).',
+    maxLength: 32,
+  })
+  @Transform(numberFromQuery)
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  @IsE164PhoneNumber()
+  phoneNumber?: string;
+
+  @ApiPropertyOptional({ description: 'Only calls that started at or after this time (ISO-8601 date-time with an offset).', format: 'date-time' })
+  @IsOptional()
+  @IsDateTime()
+  since?: string;
+
+  @ApiPropertyOptional({
+    description: 'Only calls that started before this time (ISO-8601 date-time with an offset); not before `since`.',
+    format: 'date-time',
+  })
+  @IsOptional()
+  @IsDateTime()
+  @IsNotBefore('since')
+  until?: string;
+
+  @ApiPropertyOptional({ description: 'Page size.', type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value))
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', maxLength: 64 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  cursor?: string;
+}

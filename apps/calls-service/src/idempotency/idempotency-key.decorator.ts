@@ -1,0 +1,44 @@
+import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey } from './idempotency-key';
+
+/** A request that carried an Idempotency-Key, and the way to tell its client the answer is a replay. */
+export interface IdempotentRequest {
+  key: string;
+  markReplayed: () => void;
+}
+
+const documentHeader = (target: object, propertyKey: string | symbol | undefined): void => {
+  if (propertyKey === undefined) return;
+  const descriptor = Object.getOwnPropertyDescriptor(target, propertyKey);
+  if (!descriptor) return;
+  ApiHeader({
+    name: IDEMPOTENCY_KEY_HEADER,
+    required: false,
+    description:
+      'Makes the request safe to retry. A repeat by the same user with the same key and the same body records nothing and answers ' +
+      `the call the first request recorded, with \`${IDEMPOTENT_REPLAYED_HEADER}: true\`; the same key with a different body is ` +
+      'refused with 422. Keys are kept for 24 hours. 1 to 255 printable ASCII characters.',
+    schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY_PATTERN.source },
+  })(target, propertyKey, descriptor);
+};
+
+/**
+ * The request's Idempotency-Key, or null without one; a malformed key is a 400. Documents the header
+ * on the operation, so that the contract and the parsing cannot drift apart.
+ */
+export const IdempotencyKeyHeader = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): IdempotentRequest | null => {
+    const http = context.switchToHttp();
+    const header = http.getRequest<FastifyRequest>().headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+    if (header === undefined) return null;
+    const key = parseIdempotencyKey(header);
+    if (key === null) {
+      throw new BadRequestException(`${IDEMPOTENCY_KEY_HEADER} must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters`);
+    }
+    const reply = http.getResponse<FastifyReply>();
+    return { key, markReplayed: () => void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true') };
+  },
+  [documentHeader],
+);
