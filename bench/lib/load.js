@@ -39,6 +39,10 @@ async function loadWindow(server, scenario, { seconds, connections, dbPid }) {
     method: /** @type {any} */ (request.method),
     headers: request.headers,
     body: request.body,
+    // Each connection cycles through the scenario's users.
+    ...(scenario.agents.length > 0
+      ? { requests: scenario.agents.map((authorization) => ({ headers: { ...request.headers, authorization } })) }
+      : {}),
     connections,
     pipelining: 1,
     duration: seconds,

@@ -16,6 +16,11 @@ const JWT_SECRET = 'calls-service-bench-secret-0123456789';
 const CALLER_ID = '+14165550100';
 const SEEDED_CALLS = 150;
 const PAGE_SIZE = 20;
+/**
+ * The users the load comes from, each with a token: a contact centre has many agents, and the
+ * service's rate limiter keeps per-user state whose cost grows with each user's recent requests.
+ */
+const USERS = 100;
 
 const id = () => new ObjectId();
 
@@ -174,6 +179,13 @@ async function seed(db) {
       contact: bearer(orgs.contact.toHexString(), userId.toHexString()),
       read: bearer(orgs.read.toHexString(), userId.toHexString()),
     },
+    /** USERS tokens per organization, the first being `tokens`' user's. */
+    agents: Object.fromEntries(
+      ['phone', 'contact', 'read'].map((name) => [
+        name,
+        [userId, ...Array.from({ length: USERS - 1 }, id)].map((agent) => bearer(orgs[/** @type {'phone'} */ (name)].toHexString(), agent.toHexString())),
+      ]),
+    ),
     dialledContactId: dialled._id.toHexString(),
     noNumberContactId: noNumber._id.toHexString(),
     otherOrgsContactId: otherOrgsContact._id.toHexString(),
@@ -198,6 +210,7 @@ async function seed(db) {
  * @property {string} id
  * @property {string} title what a reader sees in the table
  * @property {Request} request
+ * @property {string[]} agents the Authorization headers the load rotates through (one per user), if any
  * @property {number} status the status every request must get
  * @property {() => Promise<void>} reset puts the data back as seeded
  * @property {(() => Promise<unknown>) | null} databaseWork the database operations one request makes,
@@ -241,6 +254,7 @@ function scenarios(f) {
       id: 'initiate-phone',
       title: 'POST /api/calls/sdk/initiate (phoneNumber, no contact)',
       request: request('POST', '/api/calls/sdk/initiate', f.tokens.phone, { phoneNumber: '+14165550199' }),
+      agents: f.agents.phone,
       status: 201,
       reset,
       databaseWork: async () => {
@@ -254,6 +268,7 @@ function scenarios(f) {
       id: 'initiate-contact',
       title: 'POST /api/calls/sdk/initiate (contactId)',
       request: request('POST', '/api/calls/sdk/initiate', f.tokens.contact, { contactId: f.dialledContactId }),
+      agents: f.agents.contact,
       status: 201,
       reset,
       databaseWork: async () => {
@@ -265,6 +280,7 @@ function scenarios(f) {
       id: 'list',
       title: `GET /api/calls (a page of ${PAGE_SIZE})`,
       request: request('GET', `/api/calls?limit=${PAGE_SIZE}`, f.tokens.read),
+      agents: f.agents.read,
       status: 200,
       reset,
       databaseWork: () =>
@@ -278,6 +294,7 @@ function scenarios(f) {
       id: 'get',
       title: 'GET /api/calls/:id',
       request: request('GET', `/api/calls/${f.readCallId}`, f.tokens.read),
+      agents: f.agents.read,
       status: 200,
       reset,
       databaseWork: () => calls.findOne({ _id: new ObjectId(f.readCallId), organizationId: new ObjectId(f.orgs.read) }),
@@ -286,6 +303,7 @@ function scenarios(f) {
       id: 'health',
       title: 'GET /health (no auth, no database work)',
       request: request('GET', '/health', null),
+      agents: [],
       status: 200,
       reset,
       databaseWork: null,
@@ -349,4 +367,4 @@ function probes(f) {
 /** A name for the run's database that nothing else uses. */
 const databaseName = () => `calls_bench_${randomBytes(4).toString('hex')}`;
 
-module.exports = { JWT_SECRET, CALLER_ID, PAGE_SIZE, seed, scenarios, probes, databaseName };
+module.exports = { JWT_SECRET, CALLER_ID, PAGE_SIZE, USERS, seed, scenarios, probes, databaseName };
