@@ -30,22 +30,24 @@ const PORT_ATTEMPTS = 3;
  * @typedef {object} Database
  * @property {string} uri `mongodb://127.0.0.1:<port>/`, without a database name: append your own.
  * @property {DatabaseKind} kind Which server is answering.
- * @property {() => Promise<void>} stop Stops the server; resolves once its process has exited.
+ * @property {(signal?: NodeJS.Signals) => Promise<void>} stop Stops the server (SIGTERM unless another
+ *   signal is given: SIGKILL simulates a crash); resolves once its process has exited.
  * @property {Promise<void>} exited Resolves when the server process exits, whether stopped or crashed.
  */
 
 /**
- * @param {{ dataDir: string, log?: (message: string) => void }} options
- *   `dataDir` holds the server's files (created if missing); `log` receives progress messages.
+ * @param {{ dataDir: string, port?: number, log?: (message: string) => void }} options
+ *   `dataDir` holds the server's files (created if missing); `port` is a free one unless given (giving
+ *   the port of a stopped server restarts it where its clients expect it); `log` receives progress.
  * @returns {Promise<Database>}
  */
-async function startDatabase({ dataDir, log = console.error }) {
+async function startDatabase({ dataDir, port, log = console.error }) {
   dataDir = path.resolve(dataDir);
   await fsp.mkdir(dataDir, { recursive: true });
 
   const mongod = findExecutable('mongod');
   if (mongod) {
-    return startServer('mongod', dataDir, (port) => [
+    return startServer('mongod', dataDir, port, (port) => [
       mongod,
       ['--dbpath', dataDir, '--port', String(port), '--bind_ip', '127.0.0.1'],
     ]);
@@ -55,7 +57,7 @@ async function startDatabase({ dataDir, log = console.error }) {
   if (ferretdb) {
     // FerretDB pastes the decoded path back into SQLite URLs, so these characters break or misplace files.
     if (/[#?%]/.test(dataDir)) throw new Error(`FerretDB cannot keep data in a path containing #, ? or %: ${dataDir}`);
-    return startServer('ferretdb', dataDir, (port) => [
+    return startServer('ferretdb', dataDir, port, (port) => [
       ferretdb,
       [
         // FerretDB insists on a file: URL naming an existing directory, with the trailing slash.
@@ -68,26 +70,27 @@ async function startDatabase({ dataDir, log = console.error }) {
     ]);
   }
 
-  return startMemoryServer(dataDir);
+  return startMemoryServer(dataDir, port);
 }
 
 /**
  * Runs a server binary on a free port and waits until it answers.
  * @param {'mongod' | 'ferretdb'} kind
  * @param {string} dataDir
+ * @param {number | undefined} fixedPort
  * @param {(port: number) => [string, string[]]} commandFor
  * @returns {Promise<Database>}
  */
-async function startServer(kind, dataDir, commandFor) {
+async function startServer(kind, dataDir, fixedPort, commandFor) {
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const [command, args] = commandFor(port);
     try {
       return await launch(kind, command, args, port, path.join(dataDir, `${kind}.log`));
     } catch (error) {
       // Between freePort() releasing the port and the server binding it, another process may take it.
       const portTaken = error instanceof Error && /address already in use/i.test(error.message);
-      if (!portTaken || attempt >= PORT_ATTEMPTS) throw error;
+      if (!portTaken || fixedPort !== undefined || attempt >= PORT_ATTEMPTS) throw error;
     }
   }
 }
@@ -126,9 +129,10 @@ async function launch(kind, command, args, port, logFile) {
     });
   });
 
-  const stop = async () => {
+  /** @param {NodeJS.Signals} [signal] */
+  const stop = async (signal = 'SIGTERM') => {
     if (running) {
-      child.kill('SIGTERM');
+      child.kill(signal);
       const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
       await exited;
       clearTimeout(killer);
@@ -154,16 +158,17 @@ async function launch(kind, command, args, port, logFile) {
 
 /**
  * @param {string} dataDir
+ * @param {number | undefined} port
  * @returns {Promise<Database>}
  */
-async function startMemoryServer(dataDir) {
+async function startMemoryServer(dataDir, port) {
   /** @type {import('mongodb-memory-server-core').MongoMemoryServer} */
   let server;
   try {
     // Loaded only here: it is heavy, and a devDependency the other paths do not need.
     const { MongoMemoryServer } = require('mongodb-memory-server-core');
     server = await MongoMemoryServer.create({
-      instance: { dbPath: dataDir, ip: '127.0.0.1', port: await freePort(), storageEngine: 'wiredTiger' },
+      instance: { dbPath: dataDir, ip: '127.0.0.1', port: port ?? (await freePort()), storageEngine: 'wiredTiger' },
     });
   } catch (error) {
     throw new Error(
@@ -180,7 +185,9 @@ async function startMemoryServer(dataDir) {
     if (child && child.exitCode === null) child.once('exit', () => resolve());
     else resolve();
   });
-  const stop = async () => {
+  /** @param {NodeJS.Signals} [signal] */
+  const stop = async (signal = 'SIGTERM') => {
+    if (signal !== 'SIGTERM') child?.kill(signal);
     // The default cleanup removes only directories it created itself, never our dbPath.
     await server.stop();
     await exited;

@@ -11,6 +11,11 @@ describe('Configuration', () => {
     ['JWT_PUBLIC_KEY is not a PEM key', { JWT_SECRET: undefined, JWT_PUBLIC_KEY: 'abc' }, 'JWT_PUBLIC_KEY'],
     ['DEFAULT_CALLER_ID is not E.164', { DEFAULT_CALLER_ID: '4165550100' }, 'DEFAULT_CALLER_ID'],
     ['PORT is not a number', { PORT: 'eighty' }, 'PORT'],
+    ['LOG_LEVEL is not a level', { LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    ['CORS_ORIGINS holds a path', { CORS_ORIGINS: 'https://dialer.example.com,https://crm.example.com/app' }, 'CORS_ORIGINS'],
+    ['THROTTLE_LIMIT is zero', { THROTTLE_LIMIT: '0' }, 'THROTTLE_LIMIT'],
+    ['THROTTLE_TTL_MS is not a number', { THROTTLE_TTL_MS: '1m' }, 'THROTTLE_TTL_MS'],
+    ['MONGODB_WRITE_CONCERN is unacknowledged', { MONGODB_WRITE_CONCERN: '0' }, 'MONGODB_WRITE_CONCERN'],
   ])('refuses to start when %s, naming the setting', async (_label, overrides, setting) => {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...valid(), ...overrides })) if (value !== undefined) env[key] = value;

@@ -8,16 +8,21 @@
  * pinned), the same claim checks, the same validation and normalisation, the same queries, the same
  * stored document and the same JSON, errors included. `npm run bench` checks that before it measures.
  *
+ * Around that work it also does what the service does for every request: a request id (the caller's
+ * X-Request-Id when sensible) in a header and in the one JSON log line per request, the security
+ * headers, and a per-user rate limit with its X-RateLimit headers, all with the same values.
+ *
  * Settings come from the environment like the service's: PORT, HOST, MONGODB_URI (with the database
- * name), JWT_SECRET, DEFAULT_CALLER_ID.
+ * name), MONGODB_WRITE_CONCERN, JWT_SECRET, DEFAULT_CALLER_ID, LOG_LEVEL, THROTTLE_LIMIT, THROTTLE_TTL_MS.
  */
 
-const { createSecretKey } = require('node:crypto');
+const { createSecretKey, randomUUID } = require('node:crypto');
 const { STATUS_CODES } = require('node:http');
 const Fastify = require('fastify');
 const jwt = require('jsonwebtoken');
 const { parsePhoneNumberFromString } = require('libphonenumber-js/max');
 const { MongoClient, ObjectId } = require('mongodb');
+const pino = require('pino');
 
 const BODY_LIMIT_BYTES = 100 * 1024;
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
@@ -27,6 +32,25 @@ const E164 = /^\+[1-9]\d{1,14}$/;
 const MAX_TYPED_LENGTH = 32;
 const PHONE_MESSAGE = 'phoneNumber must be a valid phone number in E.164 format, such as +14165550199';
 const INITIATE_FIELDS = new Set(['contactId', 'phoneNumber']);
+const ACCEPTABLE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** What @fastify/helmet sets, as the service configures it. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';" +
+    "img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
 
 class HttpError extends Error {
   /**
@@ -63,30 +87,83 @@ function normalizePhoneNumber(input) {
 const isValidE164 = (value) => typeof value === 'string' && normalizePhoneNumber(value) === value;
 
 /**
- * The bearer token's user, or a 401 with the service's messages.
+ * The bearer token's user, or the 401 the service would answer, decided once per request: the rate
+ * limiter needs the verified user before the route does.
  * @param {import('fastify').FastifyRequest} request
  * @param {import('node:crypto').KeyObject} key
+ * @returns {{ userId: string, organizationId: string, role?: string } | HttpError}
  */
-function authenticate(request, key) {
+function verifyBearer(request, key) {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /(\S+)\s+(\S+)/.exec(header) : null;
-  if (!match || match[1].toLowerCase() !== 'bearer') throw new HttpError(401, 'Missing bearer token');
+  if (!match || match[1].toLowerCase() !== 'bearer') return new HttpError(401, 'Missing bearer token');
   /** @type {Record<string, unknown>} */
   let claims;
   try {
     claims = /** @type {Record<string, unknown>} */ (jwt.verify(match[2], key, { algorithms: ['HS256'] }));
   } catch (error) {
-    throw new HttpError(401, error instanceof Error && error.name === 'TokenExpiredError' ? 'Token has expired' : 'Invalid bearer token');
+    return new HttpError(401, error instanceof Error && error.name === 'TokenExpiredError' ? 'Token has expired' : 'Invalid bearer token');
   }
   const { sub, organizationId, role } = claims;
-  if (typeof sub !== 'string' || !OBJECT_ID.test(sub)) throw new HttpError(401, 'Token has no valid sub (user id) claim');
+  if (typeof sub !== 'string' || !OBJECT_ID.test(sub)) return new HttpError(401, 'Token has no valid sub (user id) claim');
   if (typeof organizationId !== 'string' || !OBJECT_ID.test(organizationId)) {
-    throw new HttpError(401, 'Token has no valid organizationId claim');
+    return new HttpError(401, 'Token has no valid organizationId claim');
   }
   return {
     userId: sub.toLowerCase(),
     organizationId: organizationId.toLowerCase(),
     ...(typeof role === 'string' ? { role } : {}),
+  };
+}
+
+/**
+ * THROTTLE_LIMIT requests per THROTTLE_TTL_MS per user (per IP address without a valid token), with
+ * the numbers and headers of @nestjs/throttler's in-memory storage: a log of each key's hits in the
+ * window, and a window end per key. The log is pruned from its oldest end, as a hand-written limiter
+ * would, where the library filters the whole log on every request.
+ * @param {number} limit
+ * @param {number} ttlMs
+ */
+function rateLimiter(limit, ttlMs) {
+  /** @type {Map<string, { hits: number[], head: number, expiresAt: number, blockExpiresAt: number }>} */
+  const keys = new Map();
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, entry] of keys) if (entry.expiresAt <= now && entry.blockExpiresAt <= now && entry.hits.length === entry.head) keys.delete(key);
+  }, ttlMs).unref();
+  /**
+   * @param {string} key
+   * @param {import('fastify').FastifyReply} reply
+   */
+  return (key, reply) => {
+    const now = Date.now();
+    let entry = keys.get(key);
+    if (!entry) {
+      entry = { hits: [], head: 0, expiresAt: now + ttlMs, blockExpiresAt: 0 };
+      keys.set(key, entry);
+    }
+    while (entry.head < entry.hits.length && entry.hits[entry.head] <= now) entry.head++;
+    if (entry.head > 1024 && entry.head * 2 > entry.hits.length) {
+      entry.hits = entry.hits.slice(entry.head);
+      entry.head = 0;
+    }
+    let timeToExpire = Math.ceil((entry.expiresAt - now) / 1000);
+    if (timeToExpire <= 0) {
+      entry.expiresAt = now + ttlMs;
+      timeToExpire = Math.ceil(ttlMs / 1000);
+    }
+    if (entry.blockExpiresAt > 0 && entry.blockExpiresAt <= now) entry.blockExpiresAt = 0;
+    if (entry.blockExpiresAt === 0) entry.hits.push(now + ttlMs);
+    const totalHits = entry.hits.length - entry.head;
+    if (totalHits > limit && entry.blockExpiresAt === 0) entry.blockExpiresAt = now + ttlMs;
+    if (entry.blockExpiresAt > 0) {
+      const retryAfter = Math.ceil((entry.blockExpiresAt - now) / 1000);
+      reply.header('Retry-After', retryAfter);
+      throw new HttpError(429, `Too many requests; try again in ${retryAfter} s`);
+    }
+    reply.header('X-RateLimit-Limit', limit);
+    reply.header('X-RateLimit-Remaining', Math.max(0, limit - totalHits));
+    reply.header('X-RateLimit-Reset', timeToExpire);
   };
 }
 
@@ -219,15 +296,57 @@ async function main() {
   if (!env.MONGODB_URI || !env.JWT_SECRET) throw new Error('MONGODB_URI and JWT_SECRET must be set');
   const key = createSecretKey(Buffer.from(env.JWT_SECRET, 'utf8'));
   const callerId = env.DEFAULT_CALLER_ID || null;
+  const writeConcern = !env.MONGODB_WRITE_CONCERN || env.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(env.MONGODB_WRITE_CONCERN);
+  const limitRate = rateLimiter(Number(env.THROTTLE_LIMIT || 300), Number(env.THROTTLE_TTL_MS || 60_000));
+  const logger = pino({
+    level: env.LOG_LEVEL || 'info',
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
 
-  const client = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: 2000 });
+  const client = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: 1500, writeConcern: { w: writeConcern } });
   await client.connect();
   const db = client.db();
   const calls = db.collection('calls');
   const contacts = db.collection('contacts');
 
-  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false });
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const header = request.headers['x-request-id'];
+      const given = Array.isArray(header) ? header[0] : header;
+      return given !== undefined && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
   app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    reply.headers(SECURITY_HEADERS);
+    done();
+  });
+  // The service's one line per request; its health probes log at debug.
+  app.addHook('onResponse', (request, reply, done) => {
+    const method = request.method;
+    const path = (request.url ?? '/').split('?', 1)[0] || '/';
+    const status = reply.statusCode;
+    const level = status >= 500 ? 'error' : path.startsWith('/health') ? 'debug' : 'info';
+    logger[level]({ requestId: request.id, method, path, status, durationMs: Math.round(reply.elapsedTime) }, `${method} ${path} ${status}`);
+    done();
+  });
+
+  /**
+   * The service's guards, in its order: the rate limit (by verified user, else by IP), then the token.
+   * @param {import('fastify').FastifyRequest} request
+   * @param {import('fastify').FastifyReply} reply
+   */
+  const guard = (request, reply) => {
+    const user = verifyBearer(request, key);
+    limitRate(user instanceof HttpError ? `default:ip:${request.ip}` : `default:user:${user.userId}`, reply);
+    if (user instanceof HttpError) throw user;
+    return user;
+  };
 
   app.setErrorHandler((/** @type {import('fastify').FastifyError} */ error, _request, reply) => {
     /** @type {ReturnType<typeof errorBody>} */
@@ -240,7 +359,7 @@ async function main() {
     else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       body = errorBody(error.statusCode, error.message);
     } else {
-      console.error(error);
+      logger.error(error);
       body = errorBody(500, 'Internal server error');
     }
     reply.code(body.statusCode).send(body);
@@ -271,8 +390,13 @@ async function main() {
     );
   }
 
+  app.get('/health', async (_request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    return { status: 'ok', info: {}, error: {}, details: {} };
+  });
+
   app.post('/api/calls/sdk/initiate', async (request, reply) => {
-    const user = authenticate(request, key);
+    const user = guard(request, reply);
     const dto = validateInitiate(request.body);
     const contact = dto.contactId ? await findContact(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? contact?.phoneNumber ?? contact?.phoneNumbers[0];
@@ -308,8 +432,8 @@ async function main() {
     return { success: true, call: toCallDto(call), message: 'Call recorded' };
   });
 
-  app.get('/api/calls', async (request) => {
-    const user = authenticate(request, key);
+  app.get('/api/calls', async (request, reply) => {
+    const user = guard(request, reply);
     const query = validateListQuery(/** @type {Record<string, unknown>} */ (request.query));
     /** @type {Record<string, unknown>} */
     const filter = { organizationId: new ObjectId(user.organizationId) };
@@ -330,8 +454,8 @@ async function main() {
     };
   });
 
-  app.get('/api/calls/:id', async (request) => {
-    const user = authenticate(request, key);
+  app.get('/api/calls/:id', async (request, reply) => {
+    const user = guard(request, reply);
     const { id } = /** @type {{ id: string }} */ (request.params);
     if (!OBJECT_ID.test(id)) throw new HttpError(400, 'id must be a 24-character hexadecimal id');
     const call = await calls.findOne({ _id: new ObjectId(id.toLowerCase()), organizationId: new ObjectId(user.organizationId) });
@@ -341,7 +465,7 @@ async function main() {
 
   const port = Number(env.PORT ?? 3001);
   await app.listen({ port, host: env.HOST ?? '127.0.0.1' });
-  console.log(`baseline listening on ${env.HOST ?? '127.0.0.1'}:${port}`);
+  logger.info(`baseline listening on ${env.HOST ?? '127.0.0.1'}:${port}`);
 
   const shutdown = async () => {
     await app.close();

@@ -12,7 +12,7 @@ const START_TIMEOUT_MS = 20_000;
 
 export interface RunningApp {
   url: string;
-  /** The app's own database, for arranging data and checking what was written. */
+  /** The app's own database (its MONGODB_URI), for arranging data and checking what was written. */
   db: Connection;
   /** Everything the process printed, for assertions on logs and for failure messages. */
   output: () => string;
@@ -41,11 +41,16 @@ export function databaseUri(name: string): string {
   return url.toString();
 }
 
+export interface StartOptions {
+  /** What to wait for: `ready` (the default) until it can serve requests, `live` until it answers at all. */
+  waitFor?: 'ready' | 'live';
+}
+
 /**
  * Starts the built service (dist/) as its own process against its own database, exactly as
- * `npm run start:prod` would, and waits until it answers.
+ * `npm run start:prod` would, and waits until it is ready (or only live).
  */
-export async function startApp(env: Record<string, string | undefined> = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string | undefined> = {}, { waitFor = 'ready' }: StartOptions = {}): Promise<RunningApp> {
   const port = await freePort();
   const database = `calls_test_${randomBytes(6).toString('hex')}`;
   const appEnv: Record<string, string> = {};
@@ -67,23 +72,31 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilAnswering(url, child, () => output);
-  const db = await mongoose.createConnection(databaseUri(database)).asPromise();
+  await waitUntilAnswering(`${url}${waitFor === 'ready' ? '/health/ready' : '/health'}`, child, () => output);
+  // The app's own database, wherever MONGODB_URI points. An app started only live may not reach it yet,
+  // so its connection is made when a test first asks for it.
+  const appDatabase = appEnv.MONGODB_URI;
+  let db = waitFor === 'ready' ? await mongoose.createConnection(appDatabase).asPromise() : undefined;
+  const connection = () => (db ??= mongoose.createConnection(appDatabase));
 
   return {
     url,
-    db,
+    get db() {
+      return connection();
+    },
     output: () => output,
     process: child,
     clean: async () => {
-      const collections = await db.db!.collections();
+      const collections = await connection().db!.collections();
       await Promise.all(collections.map((collection) => collection.deleteMany({})));
     },
     stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const code = await exited;
-      await db.dropDatabase().catch(() => undefined);
-      await db.close();
+      if (db) {
+        await db.dropDatabase().catch(() => undefined);
+        await db.close();
+      }
       return code;
     },
   };
@@ -96,7 +109,7 @@ async function waitUntilAnswering(url: string, child: ChildProcess, output: () =
     try {
       // Without `close`, fetch keeps this connection open for the server's keep-alive hint (72 s), and a
       // stopping app waits for it: any test file that runs longer than a few seconds would stall in stop().
-      const response = await fetch(`${url}/api/docs-json`, { headers: { connection: 'close' } });
+      const response = await fetch(url, { headers: { connection: 'close' } });
       if (response.ok) return;
     } catch {
       // not listening yet

@@ -1,23 +1,22 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
-import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '@app/auth';
 import { CallsModule } from './calls/calls.module';
+import { LoggingModule } from './common/logging/logging.module';
+import { RateLimitModule } from './common/rate-limit/rate-limit.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
 
 @Module({
   imports: [
     ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
-    MongooseModule.forRootAsync({
-      inject: [ConfigService],
-      useFactory: (config: ConfigService<Environment, true>) => ({
-        uri: config.get('MONGODB_URI', { infer: true }),
-        // Fail fast instead of queueing operations while the database is unreachable.
-        bufferCommands: false,
-        serverSelectionTimeoutMS: 2000,
-      }),
-    }),
+    LoggingModule,
+    DatabaseModule,
+    // Before AuthModule: global guards run in the order their modules are imported, and the rate limit
+    // must come first so that requests with bad tokens are limited too.
+    RateLimitModule.forRoot(),
     AuthModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService<Environment, true>) => ({
@@ -29,6 +28,7 @@ import { ContactsModule } from './contacts/contacts.module';
     }),
     ContactsModule,
     CallsModule,
+    HealthModule,
   ],
 })
 export class AppModule {}

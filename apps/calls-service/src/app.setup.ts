@@ -1,24 +1,92 @@
+import { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import { ConfigService } from '@nestjs/config';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { FastifyInstance } from 'fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
+import { Environment } from './config/environment';
 import { serveOpenApi } from './openapi/openapi';
+
+const HEALTH_PATHS = ['health', 'health/ready'];
 
 /** The largest request body accepted; a call or a contact is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
 
 export function createHttpAdapter(): FastifyAdapter {
-  return new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Fastify's request id is the one every log line of the request carries (pino-http takes it over):
+    // the caller's X-Request-Id when it is a sensible one, else a new UUID. Never taken unchecked.
+    requestIdHeader: false,
+    genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
+    // While shutting down, a request that still arrives on an open keep-alive connection is served (and
+    // its connection then closed) rather than refused with Fastify's own 503 body, which is not the one
+    // error shape. New connections are refused either way: the listening socket is closed first.
+    return503OnClosing: false,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+    done();
+  });
+  closeConnectionsWhenDrained(fastify);
+  return adapter;
+}
+
+/**
+ * On close, Fastify stops listening and closes the keep-alive connections that are idle at that
+ * moment; a connection whose request is still in flight would stay open once answered, and hold the
+ * shutdown until the client dropped it. Answering those with `Connection: close` ends them too.
+ */
+function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
+  let draining = false;
+  fastify.addHook('preClose', (done) => {
+    draining = true;
+    done();
+  });
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) reply.header('Connection', 'close');
+    done(null, payload);
+  });
 }
 
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
-export function configureApp(app: NestFastifyApplication): NestFastifyApplication {
+export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
+  const config = app.get(ConfigService<Environment, true>);
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  app.setGlobalPrefix('api');
+  // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
+  // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
+  // the cluster) it would send the browser to https for the UI's own files.
+  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
+  // Probes live at the root, where orchestrators and load balancers look for them.
+  app.setGlobalPrefix('api', { exclude: HEALTH_PATHS });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   serveOpenApi(app);
-  app.enableShutdownHooks();
   return app;
+}
+
+/**
+ * Lets the pages of the allowed origins (the web dialer's) call the API with a bearer token. Tokens
+ * travel in a header, not in cookies, so no credentials mode is needed. Any other origin gets no CORS
+ * headers at all, and its browser refuses to hand it the answer.
+ */
+function enableCors(app: NestFastifyApplication, origins: string[]): void {
+  if (origins.length === 0) return;
+  const allowed = new Set(origins);
+  app.enableCors({
+    // A function rather than the list: with a list, @fastify/cors still sends its other CORS headers to
+    // origins that are not on it.
+    origin: (origin: string | undefined, callback: (error: Error | null, allow: string | false) => void) =>
+      callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
+    exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After'],
+    maxAge: 600,
+  });
 }

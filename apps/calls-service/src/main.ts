@@ -2,16 +2,42 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp, createHttpAdapter } from './app.setup';
 import { Environment, validateEnvironment } from './config/environment';
 import { DOCS_PATH } from './openapi/openapi';
 
+/** Orchestrators wait about 10 s (Docker's default) before SIGKILL; stop on our own terms before that. */
+const SHUTDOWN_DEADLINE_MS = 9000;
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT'];
+
+/**
+ * On SIGTERM or SIGINT Nest stops accepting connections, lets the requests in flight finish, closes the
+ * database connection and then exits 0. Should a request hang past the deadline, exit 1 instead of
+ * waiting for the orchestrator's SIGKILL.
+ */
+function exitCleanlyOnSignals(app: NestFastifyApplication): void {
+  app.enableShutdownHooks(SHUTDOWN_SIGNALS, { useProcessExit: true });
+  for (const signal of SHUTDOWN_SIGNALS) {
+    process.once(signal, () => {
+      Logger.log(`${signal} received: finishing the requests in flight, then exiting`, 'Shutdown');
+      setTimeout(() => {
+        Logger.error(`Requests still running after ${SHUTDOWN_DEADLINE_MS} ms; exiting without them`, 'Shutdown');
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS).unref();
+    });
+  }
+}
+
 async function bootstrap(): Promise<void> {
   // Checked here as well as by ConfigModule, so that a bad setting ends the process with the plain
   // message below rather than with Nest's start-up stack trace.
   validateEnvironment(process.env);
-  const app = configureApp(await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter()));
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true });
+  app.useLogger(app.get(PinoLogger));
+  await configureApp(app);
+  exitCleanlyOnSignals(app);
   const config = app.get(ConfigService<Environment, true>);
   await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');

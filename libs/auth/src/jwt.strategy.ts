@@ -3,16 +3,9 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AuthUser } from './auth-user';
 import { JwtVerification } from './auth.options';
+import { TokenClaims, userFromClaims } from './claims';
 
 export const JWT_VERIFICATION = Symbol('JWT_VERIFICATION');
-
-const OBJECT_ID = /^[0-9a-f]{24}$/i;
-
-interface TokenClaims {
-  sub?: unknown;
-  organizationId?: unknown;
-  role?: unknown;
-}
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -30,17 +23,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(claims: TokenClaims): AuthUser {
-    const { sub, organizationId, role } = claims;
-    if (typeof sub !== 'string' || !OBJECT_ID.test(sub)) {
-      throw new UnauthorizedException('Token has no valid sub (user id) claim');
-    }
-    if (typeof organizationId !== 'string' || !OBJECT_ID.test(organizationId)) {
-      throw new UnauthorizedException('Token has no valid organizationId claim');
-    }
-    return {
-      userId: sub.toLowerCase(),
-      organizationId: organizationId.toLowerCase(),
-      ...(typeof role === 'string' ? { role } : {}),
-    };
+    const checked = userFromClaims(claims);
+    if ('problem' in checked) throw new UnauthorizedException(checked.problem);
+    return checked.user;
   }
 }

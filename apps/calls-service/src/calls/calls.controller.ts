@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '@app/auth';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
 import { IdempotencyKeyHeader, IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency-key';
@@ -15,6 +15,7 @@ import { UpdateCallDto } from './dto/update-call.dto';
 const CallIdParam = () => ApiParam({ name: 'id', description: 'The call\'s id.', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } });
 
 @ApiTags('calls')
+@ApiOperatingErrorResponses()
 @Controller('calls')
 export class CallsController {
   constructor(private readonly callsService: CallsService) {}

@@ -1,4 +1,6 @@
-import { validateEnvironment } from './environment';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Environment, validateEnvironment } from './environment';
 
 const valid = { MONGODB_URI: 'mongodb://localhost:27017/calls', JWT_SECRET: 'a-secret-of-enough-length' };
 
@@ -6,7 +8,36 @@ describe('validateEnvironment', () => {
   it('fills development defaults', () => {
     const env = validateEnvironment(valid);
 
-    expect(env).toMatchObject({ NODE_ENV: 'development', PORT: 3000, HOST: '0.0.0.0', DEFAULT_CALLER_ID: undefined });
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DEFAULT_CALLER_ID: undefined,
+      LOG_LEVEL: 'info',
+      CORS_ORIGINS: [],
+      THROTTLE_LIMIT: 300,
+      THROTTLE_TTL_MS: 60_000,
+      MONGODB_WRITE_CONCERN: 'majority',
+    });
+  });
+
+  it('reads the operating settings', () => {
+    const env = validateEnvironment({
+      ...valid,
+      LOG_LEVEL: 'debug',
+      CORS_ORIGINS: ' https://dialer.example.com, http://localhost:5173 ,',
+      THROTTLE_LIMIT: '20',
+      THROTTLE_TTL_MS: '1000',
+      MONGODB_WRITE_CONCERN: '2',
+    });
+
+    expect(env).toMatchObject({
+      LOG_LEVEL: 'debug',
+      CORS_ORIGINS: ['https://dialer.example.com', 'http://localhost:5173'],
+      THROTTLE_LIMIT: 20,
+      THROTTLE_TTL_MS: 1000,
+      MONGODB_WRITE_CONCERN: '2',
+    });
   });
 
   it('reads a port and a caller ID', () => {
@@ -39,7 +70,30 @@ describe('validateEnvironment', () => {
     ['PORT', { ...valid, PORT: '70000' }],
     ['HOST', { ...valid, HOST: 'localhost:3000' }],
     ['NODE_ENV', { ...valid, NODE_ENV: 'staging' }],
+    ['LOG_LEVEL', { ...valid, LOG_LEVEL: 'verbose' }],
+    ['CORS_ORIGINS', { ...valid, CORS_ORIGINS: 'https://dialer.example.com/app' }],
+    ['CORS_ORIGINS', { ...valid, CORS_ORIGINS: '*' }],
+    ['CORS_ORIGINS', { ...valid, CORS_ORIGINS: 'dialer.example.com' }],
+    ['THROTTLE_LIMIT', { ...valid, THROTTLE_LIMIT: '0' }],
+    ['THROTTLE_LIMIT', { ...valid, THROTTLE_LIMIT: 'many' }],
+    ['THROTTLE_TTL_MS', { ...valid, THROTTLE_TTL_MS: '1.5' }],
+    ['THROTTLE_TTL_MS', { ...valid, THROTTLE_TTL_MS: '10' }],
+    ['MONGODB_WRITE_CONCERN', { ...valid, MONGODB_WRITE_CONCERN: '0' }],
+    ['MONGODB_WRITE_CONCERN', { ...valid, MONGODB_WRITE_CONCERN: 'all' }],
   ])('names %s when it is wrong', (setting, raw) => {
     expect(() => validateEnvironment(raw)).toThrow(setting);
+  });
+
+  it('.env.example lists every setting, and is valid as it stands', () => {
+    const text = readFileSync(join(__dirname, '..', '..', '..', '..', '.env.example'), 'utf8');
+    const example = Object.fromEntries(
+      text
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+
+    expect(Object.keys(example).sort()).toEqual(Object.keys(new Environment()).sort());
+    expect(() => validateEnvironment(example)).not.toThrow();
   });
 });

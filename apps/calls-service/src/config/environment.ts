@@ -2,12 +2,19 @@ import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
 import { IsE164PhoneNumber } from '../common/phone-number';
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const toInteger = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const toList = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
+
 /** Every setting the service reads. The process refuses to start when one is missing or malformed. */
 export class Environment {
   @IsIn(['development', 'production', 'test'])
   NODE_ENV: 'development' | 'production' | 'test' = 'development';
 
-  @Transform(({ value }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value))
+  @Transform(toInteger)
   @IsInt()
   @Min(0)
   @Max(65535)
@@ -19,6 +26,13 @@ export class Environment {
 
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
   MONGODB_URI!: string;
+
+  /**
+   * How many nodes must have a write before it is acknowledged: `majority`, or a number. FerretDB
+   * ignores it. 0 (unacknowledged) is refused: the service answers 201 only for a write it knows landed.
+   */
+  @Matches(/^(majority|[1-9]\d*)$/, { message: 'MONGODB_WRITE_CONCERN must be majority or a number of nodes (1 or more)' })
+  MONGODB_WRITE_CONCERN = 'majority';
 
   @ValidateIf((env: Environment) => !env.JWT_PUBLIC_KEY || env.JWT_SECRET !== undefined)
   @IsString({ message: 'JWT_SECRET or JWT_PUBLIC_KEY must be set' })
@@ -43,6 +57,31 @@ export class Environment {
   @IsOptional()
   @IsE164PhoneNumber({ message: 'DEFAULT_CALLER_ID must be a valid E.164 number such as +14165550100' })
   DEFAULT_CALLER_ID?: string;
+
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevel = 'info';
+
+  /**
+   * Origins (scheme, host and port, no path) whose pages may call the API from a browser, such as the
+   * web dialer's. Every other origin gets no CORS headers.
+   */
+  @Transform(toList)
+  @Matches(/^https?:\/\/[^/\s*]+$/, {
+    each: true,
+    message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://dialer.example.com (no path, no *)',
+  })
+  CORS_ORIGINS: string[] = [];
+
+  /** Requests one user (or, without a valid token, one IP address) may make per THROTTLE_TTL_MS. */
+  @Transform(toInteger)
+  @IsInt({ message: 'THROTTLE_LIMIT must be a whole number of requests' })
+  @Min(1, { message: 'THROTTLE_LIMIT must be at least 1' })
+  THROTTLE_LIMIT = 300;
+
+  @Transform(toInteger)
+  @IsInt({ message: 'THROTTLE_TTL_MS must be a whole number of milliseconds' })
+  @Min(1000, { message: 'THROTTLE_TTL_MS must be at least 1000 (one second)' })
+  THROTTLE_TTL_MS = 60_000;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser } from '@app/auth';
-import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
+import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
 import { ContactsService } from './contacts.service';
 import { ContactListResponseDto, ContactResponseDto } from './dto/contact.dto';
@@ -12,6 +12,7 @@ import { UpdateContactDto } from './dto/update-contact.dto';
 const ContactIdParam = () => ApiParam({ name: 'id', description: 'The contact\'s id.', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } });
 
 @ApiTags('contacts')
+@ApiOperatingErrorResponses()
 @Controller('contacts')
 export class ContactsController {
   constructor(private readonly contactsService: ContactsService) {}

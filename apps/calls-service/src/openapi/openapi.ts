@@ -16,7 +16,8 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .setVersion('1.0.0')
       .addServer('/', 'This service')
       .addTag('calls', 'Phone calls: recording them as they are placed, following their status, and finding them again.')
-      .addTag('contacts', 'The people the organization calls.'),
+      .addTag('contacts', 'The people the organization calls.')
+      .addTag('health', 'Liveness and readiness, for orchestrators and load balancers.'),
   ).build();
   // Operation ids are the handler names: stable, readable, and unique across controllers.
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });

@@ -20,6 +20,19 @@ const DATABASE_UNAVAILABLE = new Set([
   'MongoPoolClearedError',
 ]);
 
+/** Server errors of a node that is shutting down or no longer primary: the database is unavailable for now. */
+const STATE_CHANGE_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+
+/** Mongoose's own error for an operation before the first connection, when the database was down at start. */
+const NOT_YET_CONNECTED = /before initial connection is complete/;
+
+function isDatabaseUnavailable(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  if (DATABASE_UNAVAILABLE.has(exception.name)) return true;
+  if (exception.name === 'MongoServerError') return STATE_CHANGE_CODES.has((exception as Error & { code?: unknown }).code as number);
+  return exception.name === 'MongooseError' && NOT_YET_CONNECTED.test(exception.message);
+}
+
 /** Fastify rejects some requests before Nest sees them (body too large, bad JSON, wrong media type). */
 function isFastifyClientError(exception: unknown): exception is Error & { statusCode: number; code?: string } {
   if (!(exception instanceof Error) || !('statusCode' in exception)) return false;
@@ -48,7 +61,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     }
     return body(exception.statusCode, exception.message);
   }
-  if (exception instanceof Error && DATABASE_UNAVAILABLE.has(exception.name)) {
+  if (isDatabaseUnavailable(exception)) {
     return body(HttpStatus.SERVICE_UNAVAILABLE, 'The database is unavailable; try again shortly');
   }
   return body(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
@@ -63,8 +76,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const errorBody = toErrorBody(exception);
-    if (errorBody.statusCode >= 500) {
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (errorBody.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
+      // Unexpected: the whole error, stack included, goes to the log (and never to the client).
+      this.logger.error(exception instanceof Error ? exception : String(exception));
+    } else if (errorBody.statusCode >= 500) {
+      // Expected while the database is away: one line saying why, not a stack per request.
+      const cause = exception instanceof HttpException || !(exception instanceof Error) ? '' : ` (${exception.name}: ${exception.message})`;
+      this.logger.warn(`${errorBody.message}${cause}`);
     }
     const { httpAdapter } = this.adapterHost;
     httpAdapter.reply(host.switchToHttp().getResponse(), errorBody, errorBody.statusCode);

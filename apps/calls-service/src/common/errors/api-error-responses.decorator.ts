@@ -1,5 +1,5 @@
 import { applyDecorators, Type } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, ApiResponseOptions } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { ErrorResponseDto } from './error-response.dto';
 
@@ -23,6 +23,10 @@ export interface ErrorResponseSpec {
   type?: Type<ErrorResponseDto>;
 }
 
+const HEADERS: Record<number, ApiResponseOptions['headers']> = {
+  429: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
+};
+
 /** Documents error answers with the one error shape, so the contract and the exception filter agree. */
 export function ApiErrorResponses(...responses: (number | ErrorResponseSpec)[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
@@ -32,7 +36,11 @@ export function ApiErrorResponses(...responses: (number | ErrorResponseSpec)[]):
         status,
         description: description ?? DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
         type: type ?? ErrorResponseDto,
+        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
       });
     }),
   );
 }
+
+/** What any route behind the rate limit that reads or writes the database may also answer. */
+export const ApiOperatingErrorResponses = (): ClassDecorator => ApiErrorResponses(429, 503);

@@ -1,0 +1,43 @@
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import {
+  InjectThrottlerOptions,
+  InjectThrottlerStorage,
+  ThrottlerException,
+  ThrottlerGuard,
+  ThrottlerLimitDetail,
+  ThrottlerModuleOptions,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
+import { JWT_VERIFICATION, JwtVerification, verifiedBearerUser } from '@app/auth';
+import { FastifyRequest } from 'fastify';
+
+/**
+ * One budget per user, across all routes; per IP address for requests without a valid token. It runs
+ * before the bearer guard (see AppModule), so that floods of bad tokens are limited too, and so it
+ * verifies the token itself: keyed by an unverified `sub`, anyone could spend another user's budget.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  constructor(
+    @InjectThrottlerOptions() options: ThrottlerModuleOptions,
+    @InjectThrottlerStorage() storage: ThrottlerStorage,
+    reflector: Reflector,
+    @Inject(JWT_VERIFICATION) private readonly verification: JwtVerification,
+  ) {
+    super(options, storage, reflector);
+  }
+
+  protected override async getTracker(request: FastifyRequest): Promise<string> {
+    const user = verifiedBearerUser(this.verification, request.headers.authorization);
+    return user ? `user:${user.userId}` : `ip:${await super.getTracker(request)}`;
+  }
+
+  protected override generateKey(_context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
+  protected override async throwThrottlingException(_context: ExecutionContext, limit: ThrottlerLimitDetail): Promise<void> {
+    throw new ThrottlerException(`Too many requests; try again in ${limit.timeToBlockExpire} s`);
+  }
+}

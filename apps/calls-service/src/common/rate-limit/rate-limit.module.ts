@@ -1,0 +1,46 @@
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule, ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { Environment } from '../../config/environment';
+import { RateLimitGuard } from './rate-limit.guard';
+
+const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
+
+@Module({})
+class RateLimitStorageModule {}
+
+export interface RateLimitOptions {
+  /**
+   * Where the counters live. The default keeps them in this process's memory, so each replica counts
+   * on its own and N replicas allow N × THROTTLE_LIMIT. To share one budget between replicas, pass a
+   * ThrottlerStorage backed by a shared store (Redis, say); it is built by Nest, so it can inject config.
+   */
+  storage?: Type<ThrottlerStorage>;
+}
+
+/** THROTTLE_LIMIT requests per THROTTLE_TTL_MS for each user (or IP address); see RateLimitGuard. */
+@Module({})
+export class RateLimitModule {
+  static forRoot({ storage = ThrottlerStorageService }: RateLimitOptions = {}): DynamicModule {
+    const storageModule: DynamicModule = {
+      module: RateLimitStorageModule,
+      providers: [{ provide: RATE_LIMIT_STORAGE, useClass: storage }],
+      exports: [RATE_LIMIT_STORAGE],
+    };
+    return {
+      module: RateLimitModule,
+      imports: [
+        ThrottlerModule.forRootAsync({
+          imports: [storageModule],
+          inject: [ConfigService, RATE_LIMIT_STORAGE],
+          useFactory: (config: ConfigService<Environment, true>, counters: ThrottlerStorage) => ({
+            throttlers: [{ limit: config.get('THROTTLE_LIMIT', { infer: true }), ttl: config.get('THROTTLE_TTL_MS', { infer: true }) }],
+            storage: counters,
+          }),
+        }),
+      ],
+      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+    };
+  }
+}

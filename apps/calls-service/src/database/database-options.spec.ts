@@ -1,0 +1,27 @@
+import { databaseOptions, SERVER_SELECTION_TIMEOUT_MS } from './database-options';
+
+describe('databaseOptions', () => {
+  const uri = 'mongodb://localhost:27017/calls';
+
+  it('fails fast instead of buffering, and builds indexes itself', () => {
+    expect(databaseOptions({ MONGODB_URI: uri, MONGODB_WRITE_CONCERN: 'majority' })).toEqual({
+      uri,
+      options: {
+        bufferCommands: false,
+        serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
+        writeConcern: { w: 'majority' },
+        autoIndex: false,
+        autoCreate: false,
+      },
+    });
+    expect(SERVER_SELECTION_TIMEOUT_MS).toBeLessThan(2000);
+  });
+
+  it.each([
+    ['majority', 'majority'],
+    ['1', 1],
+    ['3', 3],
+  ])('passes the write concern %s on as w: %p', (setting, w) => {
+    expect(databaseOptions({ MONGODB_URI: uri, MONGODB_WRITE_CONCERN: setting }).options.writeConcern).toEqual({ w });
+  });
+});

@@ -1,0 +1,86 @@
+import request from 'supertest';
+import { RunningApp, startApp } from './support/app';
+import { signToken, testUser } from './support/auth';
+import { expectContract } from './support/contract';
+
+const CONTACTS = '/api/contacts';
+const INITIATE = '/api/calls/sdk/initiate';
+const LIMIT = 3;
+
+describe('RateLimitGuard', () => {
+  describe(`with THROTTLE_LIMIT=${LIMIT} per minute`, () => {
+    let app: RunningApp;
+
+    beforeAll(async () => {
+      app = await startApp({ THROTTLE_LIMIT: String(LIMIT), THROTTLE_TTL_MS: '60000' });
+    });
+    afterAll(() => app.stop());
+
+    const list = (bearer: string) => request(app.url).get(CONTACTS).set('Authorization', bearer);
+
+    it('answers 429 with Retry-After in the one error shape once a user is over the limit, on any route', async () => {
+      const user = testUser();
+      await list(user.bearer).expect(200);
+      await list(user.bearer).expect(200);
+      await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber: '+14165550199' }).expect(201);
+
+      const response = await list(user.bearer).expect(429);
+
+      expectContract('get', CONTACTS, response);
+      expect(response.body).toEqual({
+        success: false,
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.stringMatching(/^Too many requests; try again in \d+ s$/),
+      });
+      const retryAfter = Number(response.headers['retry-after']);
+      expect(retryAfter).toBeGreaterThan(0);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber: '+14165550199' }).expect(429);
+    });
+
+    it('counts each user on their own, in the same organization too', async () => {
+      const first = testUser();
+      const colleague = testUser(first.organizationId);
+      for (let i = 0; i < LIMIT; i++) await list(first.bearer).expect(200);
+      await list(first.bearer).expect(429);
+
+      await list(colleague.bearer).expect(200);
+    });
+
+    it('limits requests without a valid token by IP address, and a forged token spends none of its user\'s budget', async () => {
+      const user = testUser();
+      const forged = signToken({ sub: user.userId, organizationId: user.organizationId }, {}, 'an-attacker-secret-0123456789');
+      for (let i = 0; i < LIMIT; i++) await list(`Bearer ${forged}`).expect(401);
+
+      const limited = await list(`Bearer ${forged}`).expect(429);
+      await request(app.url).get(CONTACTS).expect(429);
+
+      expect(limited.body.statusCode).toBe(429);
+      await list(user.bearer).expect(200);
+    });
+
+    it('never limits the health probes, even for an address over the limit', async () => {
+      for (let i = 0; i < LIMIT * 3; i++) {
+        await request(app.url).get('/health').expect(200);
+        await request(app.url).get('/health/ready').expect(200);
+      }
+    });
+  });
+
+  it('lets a user in again once THROTTLE_TTL_MS has passed', async () => {
+    const app = await startApp({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '1000' });
+    try {
+      const user = testUser();
+      await request(app.url).get(CONTACTS).set('Authorization', user.bearer).expect(200);
+      const limited = await request(app.url).get(CONTACTS).set('Authorization', user.bearer).expect(429);
+      expect(limited.headers['retry-after']).toBe('1');
+
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+
+      await request(app.url).get(CONTACTS).set('Authorization', user.bearer).expect(200);
+    } finally {
+      await app.stop();
+    }
+  });
+});
