@@ -21,6 +21,7 @@
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)
  *   BENCH_SERVICE_MAIN  the service's main.js to run instead of this checkout's dist (implies no build)
+ *   BENCH_SERVICE_NODE_ARGS  extra node flags for our service only, such as --max-semi-space-size=8
  *   MONGODB_URI         a database server to use instead of starting one (base URI, no database name)
  */
 
@@ -62,7 +63,8 @@ async function main() {
   const startedAt = new Date();
   const workDir = await workDirectory('run');
   const { uri, databaseKind, fixtures } = await prepare({ build: config.build, log });
-  const ours = await startNamedServer('ours', { uri, logDir: workDir });
+  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const ours = await startNamedServer('ours', { uri, logDir: workDir, nodeArgs });
   const baseline = await startNamedServer('baseline', { uri, logDir: workDir });
   const dbPid = childrenOf(process.pid).find((child) => child.pid !== ours.pid && child.pid !== baseline.pid && child.command !== 'node')?.pid ?? null;
   log(`ours: pid ${ours.pid} at ${ours.url}; baseline: pid ${baseline.pid} at ${baseline.url}; database pid ${dbPid ?? 'unknown'}`);
@@ -175,7 +177,7 @@ async function main() {
         require(`${name}/package.json`).version,
       ]),
     ),
-    config: { ...config, outDir: undefined },
+    config: { ...config, outDir: undefined, serviceNodeArgs: nodeArgs, serviceMain: process.env.BENCH_SERVICE_MAIN ?? null },
     conformance,
   };
   await fsp.mkdir(config.outDir, { recursive: true });

@@ -70,7 +70,8 @@ function summariseScenario(run) {
 /** @typedef {ReturnType<typeof summariseScenario>} ScenarioSummary */
 
 const fixed = (/** @type {number} */ value, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '–');
-const range = (/** @type {Spread} */ s, digits = 2) => `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})`;
+const range = (/** @type {Spread} */ s, digits = 2) =>
+  Number.isFinite(s.median) ? `${fixed(s.median, digits)} (${fixed(s.min, digits)}–${fixed(s.max, digits)})` : '–';
 const pair = (/** @type {number} */ a, /** @type {number} */ b, digits = 0) => `${fixed(a, digits)} / ${fixed(b, digits)}`;
 
 /**

@@ -18,9 +18,11 @@ const SEEDED_CALLS = 150;
 const PAGE_SIZE = 20;
 /**
  * The users the load comes from, each with a token: a contact centre has many agents, and the
- * service's rate limiter keeps per-user state whose cost grows with each user's recent requests.
+ * service's rate limiter keeps per-user state whose cost grows with each user's requests in the last
+ * minute. With this many, even 2,500 requests a second are 150 a minute per user, under the
+ * production limit of 300, so the limiter's state stays as large as production allows and no larger.
  */
-const USERS = 100;
+const USERS = 1000;
 
 const id = () => new ObjectId();
 
