@@ -22,6 +22,7 @@
  *   BENCH_OUT           folder for the results (default bench/)
  *   BENCH_SERVICE_MAIN  the service's main.js to run instead of this checkout's dist (implies no build)
  *   BENCH_SERVICE_NODE_ARGS  extra node flags for our service only, such as --max-semi-space-size=8
+ *   BENCH_BASELINE_SERVICE_MAIN  another build's main.js in the baseline's place: before/after of the service
  *   MONGODB_URI         a database server to use instead of starting one (base URI, no database name)
  */
 
@@ -177,7 +178,13 @@ async function main() {
         require(`${name}/package.json`).version,
       ]),
     ),
-    config: { ...config, outDir: undefined, serviceNodeArgs: nodeArgs, serviceMain: process.env.BENCH_SERVICE_MAIN ?? null },
+    config: {
+      ...config,
+      outDir: undefined,
+      serviceNodeArgs: nodeArgs,
+      serviceMain: process.env.BENCH_SERVICE_MAIN ?? null,
+      baselineServiceMain: process.env.BENCH_BASELINE_SERVICE_MAIN ?? null,
+    },
     conformance,
   };
   await fsp.mkdir(config.outDir, { recursive: true });

@@ -66,9 +66,10 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
     // The limiter still counts every request, on both servers.
     THROTTLE_LIMIT: '1000000000',
   };
-  return name === 'ours'
-    ? startServer({ name, script: MAIN, nodeArgs, env, logDir, readyPath: '/' })
-    : startServer({ name, script: BASELINE, nodeArgs, env, logDir, readyPath: '/' });
+  // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
+  // after of the service itself, paired round by round, with the conformance check comparing the two.
+  const baseline = process.env.BENCH_BASELINE_SERVICE_MAIN ? path.resolve(process.env.BENCH_BASELINE_SERVICE_MAIN) : BASELINE;
+  return startServer({ name, script: name === 'ours' ? MAIN : baseline, nodeArgs, env, logDir, readyPath: '/' });
 }
 
 /** A fresh folder under bench/.work for this run's logs and profiles. */
