@@ -158,7 +158,7 @@ function svg(summaries) {
     { key: 'p99', label: 'p99 latency', color: '#6b46c1', target: TARGETS.p99 },
   ]);
   const measured = summaries.filter((s) => s.ratios);
-  const labelWidth = 300;
+  const labelWidth = 380;
   const plotWidth = 420;
   const barHeight = 14;
   const groupGap = 16;
