@@ -98,7 +98,10 @@ function callDocument(organizationId, userId, fields, at) {
  */
 async function createServiceIndexes(db) {
   require('reflect-metadata');
-  const built = path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
+  // The build under test declares them: this checkout's, or the one BENCH_SERVICE_MAIN names.
+  const built = process.env.BENCH_SERVICE_MAIN
+    ? path.dirname(path.resolve(process.env.BENCH_SERVICE_MAIN))
+    : path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
   const { CallSchema } = require(path.join(built, 'calls', 'schemas', 'call.schema.js'));
   const { ContactSchema } = require(path.join(built, 'contacts', 'schemas', 'contact.schema.js'));
   for (const [collection, schema] of [['calls', CallSchema], ['contacts', ContactSchema]]) {
