@@ -1,7 +1,14 @@
-import { databaseUri, runAppToExit, TEST_JWT_SECRET } from './support/app';
+import { databaseUri, runAppToExit, TEST_JWT_SECRET, TEST_SINCH } from './support/app';
 
 describe('Configuration', () => {
-  const valid = () => ({ NODE_ENV: 'test', PORT: '0', MONGODB_URI: databaseUri('calls_config_test'), JWT_SECRET: TEST_JWT_SECRET });
+  const valid = () => ({
+    NODE_ENV: 'test',
+    PORT: '0',
+    MONGODB_URI: databaseUri('calls_config_test'),
+    JWT_SECRET: TEST_JWT_SECRET,
+    SINCH_APPLICATION_KEY: TEST_SINCH.applicationKey,
+    SINCH_APPLICATION_SECRET: TEST_SINCH.applicationSecret,
+  });
 
   it.each([
     ['MONGODB_URI is missing', { MONGODB_URI: undefined }, 'MONGODB_URI'],
@@ -16,6 +23,8 @@ describe('Configuration', () => {
     ['THROTTLE_LIMIT is zero', { THROTTLE_LIMIT: '0' }, 'THROTTLE_LIMIT'],
     ['THROTTLE_TTL_MS is not a number', { THROTTLE_TTL_MS: '1m' }, 'THROTTLE_TTL_MS'],
     ['MONGODB_WRITE_CONCERN is unacknowledged', { MONGODB_WRITE_CONCERN: '0' }, 'MONGODB_WRITE_CONCERN'],
+    ['SINCH_APPLICATION_KEY is missing', { SINCH_APPLICATION_KEY: undefined }, 'SINCH_APPLICATION_KEY'],
+    ['SINCH_APPLICATION_SECRET is not Base64', { SINCH_APPLICATION_SECRET: 'secret' }, 'SINCH_APPLICATION_SECRET'],
   ])('refuses to start when %s, naming the setting', async (_label, overrides, setting) => {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries({ ...valid(), ...overrides })) if (value !== undefined) env[key] = value;

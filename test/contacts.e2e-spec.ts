@@ -49,6 +49,13 @@ describe('ContactsController', () => {
       });
     });
 
+    it('takes null numbers as none', async () => {
+      const response = await create(testUser(), { firstName: 'Ada', phoneNumber: null, phoneNumbers: null }).expect(201);
+
+      expectContract('post', CONTACTS, response);
+      expect(response.body.contact).toMatchObject({ phoneNumber: null, phoneNumbers: [] });
+    });
+
     it.each([
       ['no firstName', { lastName: 'Lovelace' }, 'firstName'],
       ['an empty firstName', { firstName: '   ' }, 'firstName'],
@@ -60,6 +67,12 @@ describe('ContactsController', () => {
       ['an operator object', { firstName: { $gt: '' } }, 'firstName'],
       ['an organizationId', { firstName: 'Ada', organizationId: newId() }, 'organizationId'],
       ['an over-long company', { firstName: 'Ada', company: 'x'.repeat(201) }, 'company'],
+      // Found by the contract fuzzer's way of thinking: limits apply to the text as sent, as
+      // openapi.yaml says, not to the text once trimmed; blank means what trim() removes.
+      ['a firstName over 100 characters before trimming', { firstName: ` ${'x'.repeat(100)}` }, 'firstName'],
+      ['a lastName over 100 characters before trimming', { firstName: 'Ada', lastName: `${'x'.repeat(100)} ` }, 'lastName'],
+      ['a firstName of ideographic spaces', { firstName: '\u3000\u3000' }, 'firstName'],
+      ['an email with spaces around it', { firstName: 'Ada', email: ' ada@example.com ' }, 'email'],
     ])('answers 400 for %s, and writes nothing', async (_label, body, field) => {
       const response = await create(testUser(), body).expect(400);
 
@@ -119,6 +132,18 @@ describe('ContactsController', () => {
       expect(await search('')).toEqual(['Grace Hopper', 'Ada Lovelace']);
     });
 
+    // Found by the contract fuzzer: a NUL in q answered 500, as the driver cannot send it in a regex.
+    it('searches for a word with a NUL byte in it', async () => {
+      const user = testUser();
+      await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada\u0000Lovelace' });
+      await insertContact(app, { organizationId: user.organizationId, firstName: 'Grace' });
+
+      const response = await request(app.url).get(CONTACTS).query({ q: 'a\u0000l' }).set('Authorization', user.bearer).expect(200);
+
+      expectContract('get', CONTACTS, response);
+      expect(response.body.contacts.map((contact: { firstName: string }) => contact.firstName)).toEqual(['Ada\u0000Lovelace']);
+    });
+
     it('pages newest first with an opaque cursor, never repeating or skipping', async () => {
       const user = testUser();
       for (let i = 0; i < 7; i += 1) await insertContact(app, { organizationId: user.organizationId, firstName: `C${i}` });
@@ -135,7 +160,24 @@ describe('ContactsController', () => {
       expect(seen).toEqual(['C6', 'C5', 'C4', 'C3', 'C2', 'C1', 'C0']);
     });
 
+    // Found by the contract fuzzer: openapi.yaml allowed any string up to 64 characters, so a
+    // request the contract called valid was refused. A cursor of the documented form is accepted.
+    it('pages from any cursor of the documented form, issued by this service or not', async () => {
+      const user = testUser();
+      await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada' });
+      const page = async (cursor: string) => {
+        const response = await request(app.url).get(CONTACTS).query({ cursor }).set('Authorization', user.bearer).expect(200);
+        expectContract('get', CONTACTS, response);
+        return response.body.contacts.map((contact: { firstName: string }) => contact.firstName);
+      };
+
+      // Before the smallest possible id, and after the largest.
+      expect(await page('AAAAAAAAAAAAAAAA')).toEqual([]);
+      expect(await page('________________')).toEqual(['Ada']);
+    });
+
     it.each([
+      ['a cursor one character too long', { cursor: 'AAAAAAAAAAAAAAAAA' }],
       ['a limit over 100', { limit: '101' }],
       ['a limit of 0', { limit: '0' }],
       ['a limit that is not a number', { limit: 'ten' }],
@@ -169,6 +211,18 @@ describe('ContactsController', () => {
       });
     });
 
+    // Found by the contract fuzzer: the service took null as "no numbers", which openapi.yaml did
+    // not allow; null now clears phoneNumbers as it clears any optional field.
+    it('clears the other numbers when phoneNumbers is null', async () => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, phoneNumbers: ['+442071838750'] });
+
+      const response = await request(app.url).patch(`${CONTACTS}/${id}`).set('Authorization', user.bearer).send({ phoneNumbers: null }).expect(200);
+
+      expectContract('patch', CONTACT, response);
+      expect(response.body.contact.phoneNumbers).toEqual([]);
+    });
+
     it.each([
       ['a null firstName', { firstName: null }],
       ['an invalid number', { phoneNumber: '555' }],
@@ -182,6 +236,21 @@ describe('ContactsController', () => {
       expectContract('patch', CONTACT, response);
       const stored = await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(200);
       expect(stored.body.contact).toMatchObject({ firstName: 'Ada', organizationId: user.organizationId });
+    });
+
+    // Found by the contract fuzzer: a PATCH without a body answered 200, as an empty change.
+    it.each([
+      ['no body at all', undefined],
+      ['a JSON null', 'null'],
+    ])('answers 400 for %s', async (_label, body) => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId, firstName: 'Ada' });
+
+      const patch = request(app.url).patch(`${CONTACTS}/${id}`).set('Authorization', user.bearer);
+      const response = await (body === undefined ? patch : patch.set('Content-Type', 'application/json').send(body)).expect(400);
+
+      expectContract('patch', CONTACT, response);
+      expect(response.body).toEqual({ success: false, statusCode: 400, error: 'Bad Request', message: 'The request body must be a JSON object' });
     });
 
     it('answers 404 for a contact of another organization and changes nothing', async () => {
@@ -205,6 +274,18 @@ describe('ContactsController', () => {
 
       expectContract('delete', CONTACT, response);
       await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(404);
+    });
+
+    // Found by the contract fuzzer: DELETE takes no body, yet one that is sent is read, and refused
+    // like any other; openapi.yaml now documents those answers.
+    it('answers 415 for a body that is not JSON, and keeps the contact', async () => {
+      const user = testUser();
+      const id = await insertContact(app, { organizationId: user.organizationId });
+
+      const response = await request(app.url).delete(`${CONTACTS}/${id}`).set('Authorization', user.bearer).set('Content-Type', 'text/plain').send('x').expect(415);
+
+      expectContract('delete', CONTACT, response);
+      await request(app.url).get(`${CONTACTS}/${id}`).set('Authorization', user.bearer).expect(200);
     });
 
     it('answers 404 for a contact of another organization and keeps it', async () => {

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { RunningApp, startApp } from './support/app';
 import { signToken, testUser } from './support/auth';
 import { expectContract } from './support/contract';
+import { notify, sendCallback } from './support/sinch';
 
 const CONTACTS = '/api/contacts';
 const INITIATE = '/api/calls/sdk/initiate';
@@ -58,6 +59,12 @@ describe('RateLimitGuard', () => {
 
       expect(limited.body.statusCode).toBe(429);
       await list(user.bearer).expect(200);
+    });
+
+    it('never limits signed provider callbacks, which come from a few provider addresses', async () => {
+      for (let i = 0; i < LIMIT * 3; i++) {
+        await sendCallback(app, notify(`limit-${i}`, 'some_other_notification', '')).expect(200);
+      }
     });
 
     it('never limits the health probes, even for an address over the limit', async () => {

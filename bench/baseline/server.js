@@ -173,8 +173,9 @@ function rateLimiter(limit, ttlMs) {
  * @returns {{ contactId?: string, phoneNumber?: string }}
  */
 function validateInitiate(body) {
-  // Like the ValidationPipe: a body that is not an object validates as an empty one, and an array's
-  // indexes are unknown properties.
+  // Like the service's ValidationPipe: no body (or null) is refused outright, any other body that is
+  // not an object validates as an empty one, and an array's indexes are unknown properties.
+  if (body === undefined || body === null) throw new HttpError(400, 'The request body must be a JSON object');
   const input = /** @type {Record<string, unknown>} */ (typeof body === 'object' && body !== null ? body : {});
   /** @type {{ field: string, message: string }[]} */
   const details = [];
@@ -281,6 +282,7 @@ function toCallDto(/** @type {any} */ call) {
     duration: call.duration,
     // Calls recorded before the field existed have no endReason at all.
     endReason: call.endReason ?? null,
+    cost: call.cost ? { amount: call.cost.amount, currency: call.cost.currency } : null,
     recordings: call.recordings.map((/** @type {any} */ recording) => ({
       url: recording.url,
       type: recording.type,
@@ -309,6 +311,8 @@ async function main() {
   const db = client.db();
   const calls = db.collection('calls');
   const contacts = db.collection('contacts');
+  const phoneNumbers = db.collection('phone_numbers');
+  const phoneNumberDefaults = db.collection('phone_number_defaults');
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -395,6 +399,24 @@ async function main() {
     return { status: 'ok', info: {}, error: {}, details: {} };
   });
 
+  /**
+   * The user's own number, else the organization's default, else DEFAULT_CALLER_ID, as the service's
+   * PhoneNumbersService chooses.
+   * @param {{ userId: string, organizationId: string }} user
+   */
+  async function resolveCallerId(user) {
+    const organizationId = new ObjectId(user.organizationId);
+    const own = await phoneNumbers.findOne({ organizationId, userIds: new ObjectId(user.userId) }, { sort: { _id: 1 } });
+    if (own) return own.number;
+    const marker = await phoneNumberDefaults.findOne({ _id: organizationId });
+    if (marker?.phoneNumberId) {
+      const organizationDefault = await phoneNumbers.findOne({ _id: marker.phoneNumberId, organizationId });
+      if (organizationDefault) return organizationDefault.number;
+    }
+    if (callerId) return callerId;
+    throw new HttpError(422, 'No caller ID is configured for this organization');
+  }
+
   app.post('/api/calls/sdk/initiate', async (request, reply) => {
     const user = guard(request, reply);
     const dto = validateInitiate(request.body);
@@ -402,7 +424,7 @@ async function main() {
     const to = dto.phoneNumber ?? contact?.phoneNumber ?? contact?.phoneNumbers[0];
     if (!to) throw new HttpError(422, 'The contact has no phone number');
     const linked = contact ?? (await findContactByNumber(user.organizationId, to));
-    if (!callerId) throw new HttpError(422, 'No caller ID is configured for this organization');
+    const from = await resolveCallerId(user);
     const now = new Date();
     // The fields in the order mongoose writes them: schema order, then the timestamps.
     const call = {
@@ -413,16 +435,17 @@ async function main() {
       providerCallId: null,
       direction: 'outbound',
       status: 'initiated',
-      from: callerId,
+      from,
       to,
       contactId: linked ? linked._id : null,
       conversationId: null,
-      providerPhoneNumber: callerId,
+      providerPhoneNumber: from,
       startTime: now,
       answerTime: null,
       endTime: null,
       duration: null,
       endReason: null,
+      cost: null,
       recordings: [],
       createdAt: now,
       updatedAt: now,

@@ -84,6 +84,7 @@ function callDocument(organizationId, userId, fields, at) {
     endTime: null,
     duration: null,
     endReason: null,
+    cost: null,
     recordings: [],
     ...fields,
     createdAt: at,
@@ -104,7 +105,15 @@ async function createServiceIndexes(db) {
     : path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
   const { CallSchema } = require(path.join(built, 'calls', 'schemas', 'call.schema.js'));
   const { ContactSchema } = require(path.join(built, 'contacts', 'schemas', 'contact.schema.js'));
-  for (const [collection, schema] of [['calls', CallSchema], ['contacts', ContactSchema]]) {
+  /** @type {[string, any][]} */
+  const schemas = [['calls', CallSchema], ['contacts', ContactSchema]];
+  try {
+    const { PhoneNumberSchema } = require(path.join(built, 'phone-numbers', 'schemas', 'phone-number.schema.js'));
+    schemas.push(['phone_numbers', PhoneNumberSchema]);
+  } catch {
+    // a build from before per-organization caller IDs
+  }
+  for (const [collection, schema] of schemas) {
     for (const [fields, options] of schema.indexes()) await db.collection(collection).createIndex(fields, options);
   }
 }
@@ -172,6 +181,14 @@ async function seed(db) {
   for (let i = 0; i < SEEDED_CALLS; i++) callDocs.push(callDocument(orgs.other, userId, {}, at(60 + i * 5)));
   await calls.insertMany(callDocs);
 
+  // Caller IDs: in the contact organization one agent has a number of their own and the others get the
+  // organization's default; the other organizations have none, so their calls use DEFAULT_CALLER_ID.
+  const ownNumberUser = id();
+  const ownNumber = { _id: id(), organizationId: orgs.contact, number: '+14165550177', label: 'Desk', userIds: [ownNumberUser], createdAt: at(40), updatedAt: at(40) };
+  const defaultNumber = { _id: id(), organizationId: orgs.contact, number: '+14165550188', label: 'Main line', userIds: [], createdAt: at(41), updatedAt: at(41) };
+  await db.collection('phone_numbers').insertMany([ownNumber, defaultNumber]);
+  await db.collection('phone_number_defaults').insertOne({ _id: orgs.contact, phoneNumberId: defaultNumber._id, updatedAt: at(41) });
+
   const newest = callDocs.slice(0, SEEDED_CALLS).reduce((a, b) => (a.startTime > b.startTime ? a : b));
   const withRecording = callDocs.find((call) => call.recordings.length > 0 && call.contactId);
 
@@ -184,6 +201,7 @@ async function seed(db) {
       contact: bearer(orgs.contact.toHexString(), userId.toHexString()),
       read: bearer(orgs.read.toHexString(), userId.toHexString()),
     },
+    ownNumberToken: bearer(orgs.contact.toHexString(), ownNumberUser.toHexString()),
     /** USERS tokens per organization, the first being `tokens`' user's. */
     agents: Object.fromEntries(
       ['phone', 'contact', 'read'].map((name) => [
@@ -339,6 +357,7 @@ function probes(f) {
     p('initiate-contact', 'contact and number', request('POST', initiate, contact, { contactId: f.dialledContactId, phoneNumber: '+14165550123' })),
     p('initiate-contact', 'an upper-case contact id', request('POST', initiate, contact, { contactId: f.dialledContactId.toUpperCase() })),
     p('initiate-contact', 'another organization\'s contact is 404', request('POST', initiate, contact, { contactId: f.otherOrgsContactId })),
+    p('initiate-contact', 'an agent with a number of their own calls from it', request('POST', initiate, f.ownNumberToken, { contactId: f.dialledContactId })),
     p('initiate-contact', 'a contact without a number is 422', request('POST', initiate, contact, { contactId: f.noNumberContactId })),
     p('initiate-phone', 'no token', request('POST', initiate, null, { phoneNumber: '+14165550199' })),
     p('initiate-phone', 'another scheme', request('POST', initiate, phone.replace('Bearer', 'Basic'), { phoneNumber: '+14165550199' })),

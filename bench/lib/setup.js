@@ -65,6 +65,9 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
     // One user sends every request of a scenario: a production budget would turn most into 429s.
     // The limiter still counts every request, on both servers.
     THROTTLE_LIMIT: '1000000000',
+    // Required by the service since Sinch callbacks; no scenario calls Sinch.
+    SINCH_APPLICATION_KEY: '669e367e-6bba-48ab-af15-266871c28135',
+    SINCH_APPLICATION_SECRET: 'QmVuY2htYXJrU2VjcmV0MTIzNA==',
   };
   // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
   // after of the service itself, paired round by round, with the conformance check comparing the two.

@@ -6,6 +6,8 @@ import mongoose, { Connection } from 'mongoose';
 
 export const TEST_JWT_SECRET = 'calls-service-test-secret-0123456789';
 export const TEST_CALLER_ID = '+14165550100';
+/** The Sinch application the test service trusts (Sinch's published example credentials). */
+export const TEST_SINCH = { applicationKey: '669e367e-6bba-48ab-af15-266871c28135', applicationSecret: 'BeIukql3pTKJ8RGL5zo0DA==' };
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src', 'main.js');
 const START_TIMEOUT_MS = 20_000;
@@ -61,6 +63,8 @@ export async function startApp(env: Record<string, string | undefined> = {}, { w
     MONGODB_URI: databaseUri(database),
     JWT_SECRET: TEST_JWT_SECRET,
     DEFAULT_CALLER_ID: TEST_CALLER_ID,
+    SINCH_APPLICATION_KEY: TEST_SINCH.applicationKey,
+    SINCH_APPLICATION_SECRET: TEST_SINCH.applicationSecret,
     ...env,
   })) {
     if (value !== undefined) appEnv[key] = value;

@@ -8,10 +8,13 @@ import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, cache: true, validate: validateEnvironment }),
+    // Settings come from the environment only: a stray .env file in the working directory must not
+    // change what the process runs with.
+    ConfigModule.forRoot({ isGlobal: true, cache: true, ignoreEnvFile: true, validate: validateEnvironment }),
     LoggingModule,
     DatabaseModule,
     // Before AuthModule: global guards run in the order their modules are imported, and the rate limit
@@ -27,6 +30,7 @@ import { HealthModule } from './health/health.module';
       }),
     }),
     ContactsModule,
+    PhoneNumbersModule,
     CallsModule,
     HealthModule,
   ],

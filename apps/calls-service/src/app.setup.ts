@@ -1,11 +1,13 @@
 import { IncomingMessage } from 'node:http';
 import helmet from 'helmet';
 import { ConfigService } from '@nestjs/config';
+import { NestApplicationOptions } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyInstance } from 'fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
 import { Environment } from './config/environment';
 import { serveOpenApi } from './openapi/openapi';
@@ -14,6 +16,9 @@ const HEALTH_PATHS = ['health', 'health/ready'];
 
 /** The largest request body accepted; a call or a contact is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/** NestFactory options: JSON bodies keep their raw bytes, which provider signatures cover. */
+export const APP_OPTIONS: NestApplicationOptions = { rawBody: true };
 
 export function createHttpAdapter(): FastifyAdapter {
   const adapter = new FastifyAdapter({
@@ -58,6 +63,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   const config = app.get(ConfigService<Environment, true>);
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  answerUnsupportedMethodsWith405(app);
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
   // the cluster) it would send the browser to https for the UI's own files.

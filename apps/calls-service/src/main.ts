@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
-import { configureApp, createHttpAdapter } from './app.setup';
+import { APP_OPTIONS, configureApp, createHttpAdapter } from './app.setup';
 import { Environment, validateEnvironment } from './config/environment';
 import { DOCS_PATH } from './openapi/openapi';
 
@@ -34,7 +34,7 @@ async function bootstrap(): Promise<void> {
   // Checked here as well as by ConfigModule, so that a bad setting ends the process with the plain
   // message below rather than with Nest's start-up stack trace.
   validateEnvironment(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { bufferLogs: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { ...APP_OPTIONS, bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
   await configureApp(app);
   exitCleanlyOnSignals(app);

@@ -8,3 +8,4 @@ export { CurrentUser } from './current-user.decorator';
 export { addBearerAuth, BEARER_SCHEME, JwtAuthGuard } from './jwt-auth.guard';
 export { JWT_VERIFICATION } from './jwt.strategy';
 export { Public } from './public.decorator';
+export { RequireRole, RoleGuard } from './require-role.decorator';

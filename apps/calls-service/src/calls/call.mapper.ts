@@ -25,6 +25,7 @@ export function toCallDto(call: CallRecord): CallDto {
     duration: call.duration,
     // Calls recorded before the field existed have no endReason at all.
     endReason: call.endReason ?? null,
+    cost: call.cost ? { amount: call.cost.amount, currency: call.cost.currency } : null,
     recordings: call.recordings.map((recording) => ({
       url: recording.url,
       type: recording.type,

@@ -1,24 +1,24 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { BadRequestException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../common/cursor';
 import { parseDateTime } from '../common/date-time';
 import { invalidCursor } from '../common/object-id';
-import { Environment } from '../config/environment';
 import { ContactsService } from '../contacts/contacts.service';
 import { ContactDto } from '../contacts/dto/contact.dto';
 import { IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IdempotencyService } from '../idempotency/idempotency.service';
+import { PhoneNumbersService } from '../phone-numbers/phone-numbers.service';
+import { CallEventsService } from './call-events.service';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
-import { CallChanges, CallReport, planCallUpdate } from './call-update';
+import { CallReport, planCallUpdate } from './call-update';
+import { callConflict, CallWriter } from './call-writer.service';
 import { CallDto } from './dto/call.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
 import { ListCallsQueryDto } from './dto/list-calls-query.dto';
 import { UpdateCallDto } from './dto/update-call.dto';
-import { ProviderCallIdService } from './provider-call-id.service';
 import { Call, CallRecord } from './schemas/call.schema';
 
 /** Under the call's lock the write can only miss if the lock was lost (a lease outlived); then re-plan a few times. */
@@ -31,8 +31,9 @@ export class CallsService {
     private readonly contactsService: ContactsService,
     private readonly idempotencyService: IdempotencyService,
     private readonly callLocks: CallLockService,
-    private readonly providerCallIds: ProviderCallIdService,
-    private readonly config: ConfigService<Environment, true>,
+    private readonly writer: CallWriter,
+    private readonly callEvents: CallEventsService,
+    private readonly phoneNumbersService: PhoneNumbersService,
   ) {}
 
   async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
@@ -96,12 +97,19 @@ export class CallsService {
     const report = toCallReport(dto);
     // Unknown or foreign ids are answered before any lock is taken.
     await this.findRecord(organizationId, callId);
+    let updated: CallDto;
     try {
-      return await this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report));
+      updated = await this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report));
     } catch (error) {
       if (!(error instanceof CallLockTimeout)) throw error;
       throw callConflict('The call is being updated by other requests; retry shortly', await this.findRecord(organizationId, callId));
     }
+    // Provider events that came before the call had its providerCallId were kept for it: apply them now.
+    if (report.providerCallId && updated.providerCallId === report.providerCallId) {
+      const applied = await this.callEvents.applyPending(callId, updated.provider, report.providerCallId);
+      if (applied > 0) return this.findOne(organizationId, id);
+    }
+    return updated;
   }
 
   private async applyReport(organizationId: string, callId: Types.ObjectId, report: CallReport): Promise<CallDto> {
@@ -111,24 +119,9 @@ export class CallsService {
       if (plan.kind === 'invalid') throw new BadRequestException(plan.message);
       if (plan.kind === 'conflict') throw callConflict(plan.message, call);
       if (Object.keys(plan.changes).length === 0) return toCallDto(call);
-      const updated = await this.write(call, plan.changes);
+      const updated = await this.writer.write(call, plan.changes);
       if (updated) return toCallDto(updated);
       if (attempt === WRITE_ATTEMPTS) throw callConflict('The call kept changing while the report was applied; retry', call);
-    }
-  }
-
-  /** Writes the changes if the call is still as read; null when it is not. Claims a new providerCallId first. */
-  private async write(call: CallRecord, changes: CallChanges): Promise<CallRecord | null> {
-    const { providerCallId } = changes;
-    if (providerCallId && !(await this.providerCallIds.claim(call.provider, providerCallId, call._id))) {
-      throw callConflict(`providerCallId ${providerCallId} is already recorded for another call`, call);
-    }
-    let updated: CallRecord | null = null;
-    try {
-      updated = await this.callModel.findOneAndUpdate(asRead(call), { $set: changes }, { returnDocument: 'after' }).lean<CallRecord>();
-      return updated;
-    } finally {
-      if (providerCallId && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);
     }
   }
 
@@ -142,7 +135,7 @@ export class CallsService {
     const contact = dto.contactId ? await this.contactsService.findOne(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? dialledNumberOf(contact);
     const linkedContact = contact ?? (await this.contactsService.findByPhoneNumber(user.organizationId, to));
-    const callerId = this.callerIdFor();
+    const callerId = await this.phoneNumbersService.resolveCallerId(user);
     const now = new Date();
     const call: CallRecord = {
       _id: id,
@@ -162,6 +155,7 @@ export class CallsService {
       endTime: null,
       duration: null,
       endReason: null,
+      cost: null,
       recordings: [],
       createdAt: now,
       updatedAt: now,
@@ -172,33 +166,10 @@ export class CallsService {
     await this.callModel.collection.insertOne(call);
     return toCallDto(call);
   }
-
-  private callerIdFor(): string {
-    const callerId = this.config.get('DEFAULT_CALLER_ID', { infer: true });
-    if (!callerId) {
-      throw new UnprocessableEntityException('No caller ID is configured for this organization');
-    }
-    return callerId;
-  }
 }
 
 function scoped(organizationId: string, id: Types.ObjectId): QueryFilter<Call> {
   return { _id: id, organizationId: new Types.ObjectId(organizationId) };
-}
-
-/** The call exactly as read, in every field a report can change: the condition of the write. */
-function asRead(call: CallRecord): QueryFilter<Call> {
-  return {
-    _id: call._id,
-    organizationId: call.organizationId,
-    status: call.status,
-    answerTime: call.answerTime,
-    endTime: call.endTime,
-    duration: call.duration,
-    providerCallId: call.providerCallId,
-    endReason: call.endReason ?? null,
-    conversationId: call.conversationId,
-  };
 }
 
 function toCallReport(dto: UpdateCallDto): CallReport {
@@ -210,11 +181,6 @@ function toCallReport(dto: UpdateCallDto): CallReport {
     endReason: dto.endReason,
     conversationId: dto.conversationId,
   };
-}
-
-/** A 409 that carries the call as it is, so the client sees what its report conflicts with. */
-function callConflict(message: string, call: CallRecord): ConflictException {
-  return new ConflictException({ message, call: toCallDto(call) });
 }
 
 /** A contact's main number, else its first other number. */

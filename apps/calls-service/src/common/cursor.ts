@@ -14,6 +14,9 @@ function unpack(cursor: string, length: number): Buffer | null {
   return bytes.length === length && bytes.toString('base64url') === cursor ? bytes : null;
 }
 
+/** What encodeIdCursor prints: 12 bytes are exactly 16 base64url characters. openapi.yaml publishes it. */
+export const ID_CURSOR = /^[A-Za-z0-9_-]{16}$/;
+
 /** For lists sorted by `_id` alone. */
 export function encodeIdCursor(id: Types.ObjectId): string {
   return Buffer.from(id.toHexString(), 'hex').toString('base64url');

@@ -1,6 +1,8 @@
 import { BadRequestException, Injectable, PipeTransform } from '@nestjs/common';
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
+/** An id as the service writes it: ids are accepted in either case and always answered in lower case. */
+export const ANSWERED_ID = /^[0-9a-f]{24}$/;
 
 export function isObjectIdString(value: unknown): value is string {
   return typeof value === 'string' && OBJECT_ID.test(value);

@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { isValidE164, normalizePhoneNumber } from './phone-number';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { E164_PHONE_NUMBER, isValidE164, MAX_TYPED_PHONE_NUMBER_LENGTH, normalizePhoneNumber, TYPED_PHONE_NUMBER } from './phone-number';
+
+/** Real numbers of 7 to 15 digits; the contract fuzzer dials these too (tools/fuzz/hooks.py). */
+const REAL_NUMBERS: string[] = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', '..', '..', 'tools', 'fuzz', 'valid-phone-numbers.json'), 'utf8'),
+).numbers;
 
 describe('normalizePhoneNumber', () => {
   it.each([
@@ -24,6 +31,12 @@ describe('normalizePhoneNumber', () => {
     ['a lone plus', '+'],
     ['leading zero country code', '+0123456789'],
     ['far too long', `+1${'4'.repeat(40)}`],
+    // The contract names spaces, dashes and parentheses; other whitespace is refused, not removed.
+    ['a tab', '+1\t416 555 0199'],
+    ['a non-breaking space', '+1\u00a0416 555 0199'],
+    ['a final newline', '+14165550199\n'],
+    ['digits of another script', '+\u0661\u0664\u0661\u0666\u0665\u0665\u0665\u0660\u0661\u0669\u0669'],
+    ['33 characters', `+1 416 555 0199${' '.repeat(18)}`],
   ])('rejects %s', (_label, input) => {
     expect(normalizePhoneNumber(input)).toBeNull();
   });
@@ -39,6 +52,37 @@ describe('normalizePhoneNumber', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('accepts nothing outside the pattern and length that openapi.yaml publishes', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: 'binary' }), fc.stringMatching(/^\+[0-9 ()\t.-]{0,40}$/)), (input) => {
+        if (normalizePhoneNumber(input) !== null) {
+          expect(input).toMatch(TYPED_PHONE_NUMBER);
+          expect(input.length).toBeLessThanOrEqual(MAX_TYPED_PHONE_NUMBER_LENGTH);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it.each(REAL_NUMBERS)('knows %s, which the contract fuzzer dials, as valid E.164', (number) => {
+    expect(number).toMatch(E164_PHONE_NUMBER);
+    expect(normalizePhoneNumber(number)).toBe(number);
+  });
+
+  it('round-trips any real number typed with separators anywhere after the +', () => {
+    const separator = fc.constantFrom(' ', '-', '(', ')');
+    fc.assert(
+      fc.property(fc.constantFrom(...REAL_NUMBERS), fc.array(fc.array(separator, { maxLength: 2 }), { maxLength: 16 }), (number, gaps) => {
+        const digits = number.slice(1);
+        const typed = `+${[...digits].map((digit, index) => `${(gaps[index] ?? []).join('')}${digit}`).join('')}${(gaps[digits.length] ?? []).join('')}`;
+        fc.pre(typed.length <= MAX_TYPED_PHONE_NUMBER_LENGTH);
+        expect(typed).toMatch(TYPED_PHONE_NUMBER);
+        expect(normalizePhoneNumber(typed)).toBe(number);
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -2,11 +2,22 @@ import { Transform } from 'class-transformer';
 import { registerDecorator, ValidationOptions } from 'class-validator';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
-/** Separators a person may type after the `+`; anything else makes the number invalid. */
-const TYPED_NUMBER = /^\+[\d\s()-]+$/;
-const SEPARATORS = /[\s()-]/g;
-const E164 = /^\+[1-9]\d{1,14}$/;
-const MAX_TYPED_LENGTH = 32;
+/**
+ * A number as a person types it: `+`, then 2 to 15 digits, the first not 0 (E.164), with spaces,
+ * dashes and parentheses anywhere after the `+`. openapi.yaml publishes this very pattern, so the
+ * contract and the service agree on every string; only numbering-plan validity is left to
+ * libphonenumber. Written with [0-9] and literal separators so that it means the same in every
+ * regex dialect (a fuzzer's Python included), unlike \d and \s.
+ */
+export const TYPED_PHONE_NUMBER = /^\+[ ()-]*[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$/;
+/** What the service stores and answers. */
+export const E164_PHONE_NUMBER = /^\+[1-9][0-9]{1,14}$/;
+export const MAX_TYPED_PHONE_NUMBER_LENGTH = 32;
+/** How openapi.yaml describes a number the service accepts. */
+export const PHONE_NUMBER_RULES =
+  'Spaces, dashes and parentheses after the `+` are removed. The number must also be valid by ' +
+  'libphonenumber\'s numbering plans, which no pattern can express; another is refused with 400.';
+const SEPARATORS = /[ ()-]/g;
 
 /**
  * Returns the E.164 form of an international number, or null when it is not one that
@@ -14,10 +25,8 @@ const MAX_TYPED_LENGTH = 32;
  * the service never guesses a region.
  */
 export function normalizePhoneNumber(input: string): string | null {
-  if (input.length > MAX_TYPED_LENGTH || !TYPED_NUMBER.test(input)) return null;
-  const compact = input.replace(SEPARATORS, '');
-  if (!E164.test(compact)) return null;
-  const parsed = parsePhoneNumberFromString(compact);
+  if (input.length > MAX_TYPED_PHONE_NUMBER_LENGTH || !TYPED_PHONE_NUMBER.test(input)) return null;
+  const parsed = parsePhoneNumberFromString(input.replace(SEPARATORS, ''));
   return parsed?.isValid() ? parsed.number : null;
 }
 

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Environment, validateEnvironment } from './environment';
 
-const valid = { MONGODB_URI: 'mongodb://localhost:27017/calls', JWT_SECRET: 'a-secret-of-enough-length' };
+const sinch = { SINCH_APPLICATION_KEY: '669E367E-6BBA-48AB-AF15-266871C28135', SINCH_APPLICATION_SECRET: 'BeIukql3pTKJ8RGL5zo0DA==' };
+const valid = { MONGODB_URI: 'mongodb://localhost:27017/calls', JWT_SECRET: 'a-secret-of-enough-length', ...sinch };
 
 describe('validateEnvironment', () => {
   it('fills development defaults', () => {
@@ -58,13 +59,13 @@ describe('validateEnvironment', () => {
   it('accepts a public key instead of a secret', () => {
     const publicKey = '-----BEGIN PUBLIC KEY-----\nMFkw\n-----END PUBLIC KEY-----';
 
-    expect(validateEnvironment({ MONGODB_URI: valid.MONGODB_URI, JWT_PUBLIC_KEY: publicKey }).JWT_PUBLIC_KEY).toBe(publicKey);
+    expect(validateEnvironment({ MONGODB_URI: valid.MONGODB_URI, JWT_PUBLIC_KEY: publicKey, ...sinch }).JWT_PUBLIC_KEY).toBe(publicKey);
   });
 
   it.each([
     ['MONGODB_URI', { JWT_SECRET: valid.JWT_SECRET }],
     ['MONGODB_URI', { ...valid, MONGODB_URI: 'http://localhost' }],
-    ['JWT_SECRET or JWT_PUBLIC_KEY', { MONGODB_URI: valid.MONGODB_URI }],
+    ['JWT_SECRET or JWT_PUBLIC_KEY', { MONGODB_URI: valid.MONGODB_URI, ...sinch }],
     ['JWT_SECRET must be at least 16', { ...valid, JWT_SECRET: 'short' }],
     ['DEFAULT_CALLER_ID', { ...valid, DEFAULT_CALLER_ID: '555-0100' }],
     ['PORT', { ...valid, PORT: '70000' }],
@@ -80,6 +81,11 @@ describe('validateEnvironment', () => {
     ['THROTTLE_TTL_MS', { ...valid, THROTTLE_TTL_MS: '10' }],
     ['MONGODB_WRITE_CONCERN', { ...valid, MONGODB_WRITE_CONCERN: '0' }],
     ['MONGODB_WRITE_CONCERN', { ...valid, MONGODB_WRITE_CONCERN: 'all' }],
+    ['SINCH_APPLICATION_KEY', { ...valid, SINCH_APPLICATION_KEY: undefined }],
+    ['SINCH_APPLICATION_KEY', { ...valid, SINCH_APPLICATION_KEY: 'not-a-key' }],
+    ['SINCH_APPLICATION_SECRET', { ...valid, SINCH_APPLICATION_SECRET: undefined }],
+    ['SINCH_APPLICATION_SECRET', { ...valid, SINCH_APPLICATION_SECRET: 'c2hvcnQ=' }],
+    ['SINCH_APPLICATION_SECRET', { ...valid, SINCH_APPLICATION_SECRET: 'not base64 at all!!' }],
   ])('names %s when it is wrong', (setting, raw) => {
     expect(() => validateEnvironment(raw)).toThrow(setting);
   });

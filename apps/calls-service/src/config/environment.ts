@@ -82,6 +82,18 @@ export class Environment {
   @IsInt({ message: 'THROTTLE_TTL_MS must be a whole number of milliseconds' })
   @Min(1000, { message: 'THROTTLE_TTL_MS must be at least 1000 (one second)' })
   THROTTLE_TTL_MS = 60_000;
+
+  /** The Sinch application's key, from the Sinch dashboard: callbacks must name it. */
+  @Matches(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
+    message: 'SINCH_APPLICATION_KEY must be the Sinch application key, a UUID such as 669e367e-6bba-48ab-af15-266871c28135',
+  })
+  SINCH_APPLICATION_KEY!: string;
+
+  /** The Sinch application's secret (Base64, as the dashboard shows it): it signs callbacks and SDK tokens. */
+  @Matches(/^(?:[A-Za-z0-9+/]{4}){5,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, {
+    message: 'SINCH_APPLICATION_SECRET must be the Sinch application secret in Base64, such as BeIukql3pTKJ8RGL5zo0DA==',
+  })
+  SINCH_APPLICATION_SECRET!: string;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

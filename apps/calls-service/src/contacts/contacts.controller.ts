@@ -60,7 +60,8 @@ export class ContactsController {
   @ContactIdParam()
   @ApiOperation({ summary: 'Delete a contact', description: 'Calls already linked to the contact keep their `contactId`.' })
   @ApiNoContentResponse({ description: 'The contact was deleted.' })
-  @ApiErrorResponses(400, 401, 404)
+  // DELETE takes no body, but Fastify reads one if it is sent, and refuses it like any other.
+  @ApiErrorResponses(400, 401, 404, 413, 415)
   deleteContact(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
     return this.contactsService.remove(user.organizationId, id);
   }

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { decodeIdCursor, encodeIdCursor } from '../common/cursor';
 import { invalidCursor } from '../common/object-id';
+import { trimmed } from '../common/text';
 import { toContactDto } from './contact.mapper';
 import { ContactDto } from './dto/contact.dto';
 import { CreateContactDto } from './dto/create-contact.dto';
@@ -13,7 +14,11 @@ import { Contact, ContactRecord } from './schemas/contact.schema';
 const MAX_SEARCH_WORDS = 5;
 /** A query of digits and the separators people type is a number (or the start of one). */
 const NUMBER_QUERY = /^\+?[\d\s()-]*\d[\d\s()-]*$/;
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * A word as a literal pattern. A NUL byte is written as the escape `\x00`: a BSON regex is a C
+ * string, and the driver refuses to send one that holds a NUL (which used to answer 500).
+ */
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\0/g, '\\x00');
 
 @Injectable()
 export class ContactsService {
@@ -22,10 +27,10 @@ export class ContactsService {
   async create(organizationId: string, dto: CreateContactDto): Promise<ContactDto> {
     const created = await this.contactModel.create({
       organizationId: new Types.ObjectId(organizationId),
-      firstName: dto.firstName,
-      lastName: dto.lastName ?? null,
-      email: dto.email ?? null,
-      company: dto.company ?? null,
+      firstName: dto.firstName.trim(),
+      lastName: trimmed(dto.lastName) ?? null,
+      email: lowerCased(dto.email) ?? null,
+      company: trimmed(dto.company) ?? null,
       phoneNumber: dto.phoneNumber ?? null,
       phoneNumbers: uniqueNumbers(dto.phoneNumbers),
     });
@@ -72,10 +77,10 @@ export class ContactsService {
 
   async update(organizationId: string, id: string, dto: UpdateContactDto): Promise<ContactDto> {
     const changes: Partial<Contact> = {};
-    if (dto.firstName !== undefined) changes.firstName = dto.firstName;
-    if (dto.lastName !== undefined) changes.lastName = dto.lastName;
-    if (dto.email !== undefined) changes.email = dto.email;
-    if (dto.company !== undefined) changes.company = dto.company;
+    if (dto.firstName !== undefined) changes.firstName = dto.firstName.trim();
+    if (dto.lastName !== undefined) changes.lastName = trimmed(dto.lastName);
+    if (dto.email !== undefined) changes.email = lowerCased(dto.email);
+    if (dto.company !== undefined) changes.company = trimmed(dto.company);
     if (dto.phoneNumber !== undefined) changes.phoneNumber = dto.phoneNumber;
     if (dto.phoneNumbers !== undefined) changes.phoneNumbers = uniqueNumbers(dto.phoneNumbers);
     const contact = await this.contactModel
@@ -93,6 +98,11 @@ export class ContactsService {
 
 function scoped(organizationId: string, id: string): QueryFilter<Contact> {
   return { _id: new Types.ObjectId(id), organizationId: new Types.ObjectId(organizationId) };
+}
+
+/** Emails are kept in lower case, so that search and equality ignore case. */
+function lowerCased<T extends string | null | undefined>(email: T): T {
+  return (typeof email === 'string' ? email.toLowerCase() : email) as T;
 }
 
 function contactNotFound(): NotFoundException {

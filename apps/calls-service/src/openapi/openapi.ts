@@ -17,7 +17,12 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addServer('/', 'This service')
       .addTag('calls', 'Phone calls: recording them as they are placed, following their status, and finding them again.')
       .addTag('contacts', 'The people the organization calls.')
-      .addTag('health', 'Liveness and readiness, for orchestrators and load balancers.'),
+      .addTag('health', 'Liveness and readiness, for orchestrators and load balancers.')
+      .addTag(
+        'phone-numbers',
+        'The organization\'s Sinch numbers. A call shows its caller\'s own number, else the organization\'s default, ' +
+          'else the service\'s DEFAULT_CALLER_ID.',
+      ),
   ).build();
   // Operation ids are the handler names: stable, readable, and unique across controllers.
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });

@@ -1,6 +1,8 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ApiSchemaOf } from '../../common/api-schema';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto';
+import { ANSWERED_ID } from '../../common/object-id';
+import { E164_PHONE_NUMBER } from '../../common/phone-number';
 import { CALL_STATUSES, CallStatus } from '../call-status';
 import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
 
@@ -16,6 +18,11 @@ export class RecordingDto {
   createdAt!: string;
 }
 
+export interface CallCostDto {
+  amount: number;
+  currency: string;
+}
+
 // Provider-specific fields may be added over time, so the shape is open.
 @ApiSchemaOf({
   name: 'Call',
@@ -23,10 +30,14 @@ export class RecordingDto {
   additionalProperties: true,
 })
 export class CallDto {
-  @ApiProperty({ description: 'The call\'s id.', example: '64f0a1b2c3d4e5f6a7b8cb00' })
+  @ApiProperty({ description: 'The call\'s id.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8cb00' })
   _id!: string;
 
-  @ApiProperty({ description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.', example: '64f0a1b2c3d4e5f6a7b8cb00' })
+  @ApiProperty({
+    description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.',
+    pattern: ANSWERED_ID.source,
+    example: '64f0a1b2c3d4e5f6a7b8cb00',
+  })
   callId!: string;
 
   @ApiProperty({ description: 'Who carries the call.', enum: CALL_PROVIDERS, example: 'sinch' })
@@ -41,25 +52,37 @@ export class CallDto {
   @ApiProperty({ description: 'Where the call is in its life.', enum: CALL_STATUSES, example: 'initiated' })
   status!: CallStatus;
 
-  @ApiProperty({ description: 'The calling number (the caller ID), E.164.', example: '+14165550100' })
+  @ApiProperty({ description: 'The calling number (the caller ID), E.164.', pattern: E164_PHONE_NUMBER.source, example: '+14165550100' })
   from!: string;
 
-  @ApiProperty({ description: 'The called number, E.164.', example: '+14165550199' })
+  @ApiProperty({ description: 'The called number, E.164.', pattern: E164_PHONE_NUMBER.source, example: '+14165550199' })
   to!: string;
 
-  @ApiProperty({ description: 'The contact the call is linked to, if any.', type: String, nullable: true, example: '64f0a1b2c3d4e5f6a7b8c9d0' })
+  @ApiProperty({
+    description: 'The contact the call is linked to, if any.',
+    type: String,
+    pattern: ANSWERED_ID.source,
+    nullable: true,
+    example: '64f0a1b2c3d4e5f6a7b8c9d0',
+  })
   contactId!: string | null;
 
   @ApiProperty({ description: 'The CRM conversation the call belongs to, if any.', type: String, nullable: true, example: null })
   conversationId!: string | null;
 
-  @ApiProperty({ description: 'The organization that owns the call.', example: '64f0a1b2c3d4e5f6a7b8c000' })
+  @ApiProperty({ description: 'The organization that owns the call.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c000' })
   organizationId!: string;
 
-  @ApiProperty({ description: 'The user who placed the call.', example: '64f0a1b2c3d4e5f6a7b8c001' })
+  @ApiProperty({ description: 'The user who placed the call.', pattern: ANSWERED_ID.source, example: '64f0a1b2c3d4e5f6a7b8c001' })
   userId!: string;
 
-  @ApiProperty({ description: 'The provider number used as caller ID, E.164.', type: String, nullable: true, example: '+14165550100' })
+  @ApiProperty({
+    description: 'The provider number used as caller ID, E.164.',
+    type: String,
+    pattern: E164_PHONE_NUMBER.source,
+    nullable: true,
+    example: '+14165550100',
+  })
   providerPhoneNumber!: string | null;
 
   @ApiProperty({ description: 'When the call was recorded (ISO-8601, UTC).', format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
@@ -74,8 +97,26 @@ export class CallDto {
   @ApiProperty({ description: 'Talk time in whole seconds, known once the call has ended.', type: 'integer', nullable: true, example: null })
   duration!: number | null;
 
-  @ApiProperty({ description: 'Why the call ended, as the dialer reported it.', type: String, nullable: true, example: null })
+  @ApiProperty({
+    description: 'Why the call ended, as the dialer or the provider reported it (for Sinch: CALLEEHANGUP, CALLERHANGUP, CANCEL, TIMEOUT, ...; an open set).',
+    type: String,
+    nullable: true,
+    example: null,
+  })
   endReason!: string | null;
+
+  // Inline rather than a $ref: OpenAPI 3.0 cannot make a referenced schema nullable.
+  @ApiProperty({
+    description: 'What the provider charged, once the call has ended: `amount` in `currency` (ISO 4217, as the provider gave it).',
+    type: 'object',
+    properties: { amount: { type: 'number', example: 0.0125 }, currency: { type: 'string', example: 'USD' } },
+    required: ['amount', 'currency'],
+    // `required` above is the nested object's list; this keeps `cost` itself required.
+    selfRequired: true,
+    nullable: true,
+    example: null,
+  })
+  cost!: CallCostDto | null;
 
   @ApiProperty({ description: 'Recordings of the call.', type: [RecordingDto] })
   recordings!: RecordingDto[];

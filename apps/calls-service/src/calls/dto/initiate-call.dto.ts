@@ -1,7 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { IsE164PhoneNumber, NormalizePhoneNumber } from '../../common/phone-number';
+import {
+  IsE164PhoneNumber,
+  MAX_TYPED_PHONE_NUMBER_LENGTH,
+  NormalizePhoneNumber,
+  PHONE_NUMBER_RULES,
+  TYPED_PHONE_NUMBER,
+} from '../../common/phone-number';
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 
@@ -25,14 +31,15 @@ export class InitiateCallDto {
   contactId?: string;
 
   @ApiPropertyOptional({
-    description: 'The number to dial, in E.164 (spaces, dashes and parentheses after the `+` are removed).',
-    maxLength: 32,
+    description: `The number to dial, in E.164. ${PHONE_NUMBER_RULES}`,
+    maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH,
+    pattern: TYPED_PHONE_NUMBER.source,
     example: '+14165550199',
   })
   @ValidateIf((dto: InitiateCallDto) => dto.phoneNumber !== undefined)
   @NormalizePhoneNumber()
   @IsString()
-  @MaxLength(32)
+  @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH)
   @IsE164PhoneNumber()
   phoneNumber?: string;
 }

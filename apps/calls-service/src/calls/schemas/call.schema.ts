@@ -9,6 +9,11 @@ export const CALL_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];
 
 
+export class CallCost {
+  amount!: number;
+  currency!: string;
+}
+
 export class Recording {
   url!: string;
   type!: string;
@@ -63,9 +68,13 @@ export class Call {
   @Prop({ type: Number, default: null })
   duration!: number | null;
 
-  /** Why the call ended, as the dialer reported it. */
+  /** Why the call ended, as the dialer or the provider reported it (for Sinch, the DiCE `reason`: an open set). */
   @Prop({ type: String, default: null })
   endReason!: string | null;
+
+  /** What the provider charged (Sinch's DiCE `debit`). */
+  @Prop({ type: { _id: false, amount: { type: Number, required: true }, currency: { type: String, required: true } }, default: null })
+  cost!: CallCost | null;
 
   @Prop({
     type: [{ _id: false, url: { type: String, required: true }, type: { type: String, required: true }, createdAt: { type: Date, required: true } }],

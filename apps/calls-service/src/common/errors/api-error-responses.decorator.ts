@@ -6,6 +6,7 @@ import { ErrorResponseDto } from './error-response.dto';
 const DESCRIPTIONS: Record<number, string> = {
   400: 'The request is malformed or a field is invalid.',
   401: 'The bearer token is missing, invalid or expired.',
+  403: 'The caller\'s role does not allow this.',
   404: 'No such resource in the caller\'s organization.',
   409: 'The request conflicts with the current state.',
   413: 'The body is larger than the limit.',

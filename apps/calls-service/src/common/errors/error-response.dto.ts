@@ -17,7 +17,7 @@ export class ErrorResponseDto {
   @ApiProperty({ enum: [false], example: false })
   success!: false;
 
-  @ApiProperty({ description: 'The HTTP status code, repeated.', type: 'integer', example: 400 })
+  @ApiProperty({ description: 'The HTTP status code, repeated.', type: 'integer', minimum: 400, maximum: 599, example: 400 })
   statusCode!: number;
 
   @ApiProperty({ description: 'The short name of the status.', example: 'Bad Request' })

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { FieldErrorDto } from './error-response.dto';
 
 function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
@@ -9,9 +9,22 @@ function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
   });
 }
 
+/**
+ * ValidationPipe validates a missing or null body as `{}`: a PATCH without a body would be a
+ * successful no-op rather than the 400 the contract promises for a required body.
+ */
+class RequestValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && (value === undefined || value === null)) {
+      throw new BadRequestException('The request body must be a JSON object');
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Field problems become one 400 in the one error shape, listing every problem. */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ID_CURSOR } from '../../common/cursor';
 
 export class ListContactsQueryDto {
   @ApiPropertyOptional({ description: 'Words to find in the name, email, company or phone numbers (all words must match).', maxLength: 100 })
@@ -17,9 +18,9 @@ export class ListContactsQueryDto {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', maxLength: 64 })
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', pattern: ID_CURSOR.source })
   @IsOptional()
   @IsString()
-  @MaxLength(64)
+  @Matches(ID_CURSOR, { message: 'cursor is not a cursor this service issued' })
   cursor?: string;
 }

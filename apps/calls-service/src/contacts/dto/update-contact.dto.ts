@@ -1,8 +1,8 @@
 import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsString, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
-import { CreateContactDto } from './create-contact.dto';
+import { NOT_BLANK } from '../../common/text';
+import { CreateContactDto, FIRST_NAME_RULE } from './create-contact.dto';
 
 @ApiSchemaOf({
   name: 'UpdateContactRequest',
@@ -11,11 +11,10 @@ import { CreateContactDto } from './create-contact.dto';
 })
 export class UpdateContactDto extends PartialType(OmitType(CreateContactDto, ['firstName'] as const)) {
   // A contact always has a first name: it may change but never be cleared.
-  @ApiPropertyOptional({ minLength: 1, maxLength: 100, example: 'Ada' })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @ApiPropertyOptional({ description: FIRST_NAME_RULE, maxLength: 100, pattern: NOT_BLANK.source, example: 'Ada' })
   @ValidateIf((dto: UpdateContactDto) => dto.firstName !== undefined)
   @IsString()
-  @MinLength(1)
   @MaxLength(100)
+  @Matches(NOT_BLANK, { message: 'firstName must not be blank' })
   firstName?: string;
 }

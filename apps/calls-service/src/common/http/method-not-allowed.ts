@@ -1,0 +1,52 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ErrorBody } from '../errors/all-exceptions.filter';
+
+interface KnownPath {
+  pattern: RegExp;
+  methods: Set<string>;
+}
+
+/** `/api/contacts/:id` → `^/api/contacts/[^/]+$`; `*` matches the rest of the path. */
+function toPattern(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((segment) => {
+      if (segment === '*') return '.*';
+      if (segment.startsWith(':')) return '[^/]+';
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return new RegExp(`^${source}$`);
+}
+
+/**
+ * A path the service serves, asked with a method it does not take, answers 405 with `Allow` listing
+ * the methods it does take (RFC 9110 §15.5.6), in the one error shape. Fastify would answer 404 as
+ * if the resource did not exist, or for a method that carries a body (QUERY) complain about the
+ * missing Content-Type first. Must be called before the routes are registered, to see them all.
+ */
+export function answerUnsupportedMethodsWith405(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const known = new Map<string, KnownPath>();
+
+  fastify.addHook('onRoute', (route) => {
+    const path = known.get(route.url) ?? { pattern: toPattern(route.url), methods: new Set<string>() };
+    for (const method of [route.method].flat()) path.methods.add(method.toUpperCase());
+    known.set(route.url, path);
+  });
+
+  // onRequest runs before the body is read, so the method is judged before anything else.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!request.is404) return done();
+    const path = request.url.split('?')[0];
+    const allowed = new Set([...known.values()].filter((route) => route.pattern.test(path)).flatMap((route) => [...route.methods]));
+    if (allowed.size === 0) return done();
+    const body: ErrorBody = {
+      success: false,
+      statusCode: 405,
+      error: 'Method Not Allowed',
+      message: `${request.method} is not allowed on ${path}; use ${[...allowed].join(', ')}`,
+    };
+    reply.code(405).header('Allow', [...allowed].join(', ')).send(body);
+  });
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { PhoneNumbersController } from './phone-numbers.controller';
+import { PhoneNumbersService } from './phone-numbers.service';
+import { PhoneNumber, PhoneNumberDefault, PhoneNumberDefaultSchema, PhoneNumberSchema } from './schemas/phone-number.schema';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: PhoneNumber.name, schema: PhoneNumberSchema },
+      { name: PhoneNumberDefault.name, schema: PhoneNumberDefaultSchema },
+    ]),
+  ],
+  controllers: [PhoneNumbersController],
+  providers: [PhoneNumbersService],
+  exports: [PhoneNumbersService],
+})
+export class PhoneNumbersModule {}

@@ -1,0 +1,331 @@
+import { createHmac } from 'node:crypto';
+import { decode, verify } from 'jsonwebtoken';
+import request from 'supertest';
+import { Types } from 'mongoose';
+import { RunningApp, startApp, TEST_CALLER_ID, TEST_SINCH } from './support/app';
+import { TestUser, testUser } from './support/auth';
+import { expectContract } from './support/contract';
+import { ace, after, dice, ice, notify, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
+
+const INITIATE = '/api/calls/sdk/initiate';
+const SINCH_CALL = '822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257';
+
+describe('CallProviderController', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.stop());
+  beforeEach(() => app.clean());
+
+  /** A call the dialer recorded, as initiate answers it. */
+  const recordCall = async (phoneNumber = '+14165550199', user: TestUser = testUser()) => {
+    const response = await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber }).expect(201);
+    return response.body.call as { _id: string; to: string; from: string; startTime: string };
+  };
+  const storedCall = (id: string) => app.db.collection('calls').findOne({ _id: new Types.ObjectId(id) });
+  const events = () => app.db.collection<{ _id: string }>('call_events').find().sort({ _id: 1 }).toArray();
+  const accept = async (body: object) => {
+    const response = await sendCallback(app, body).expect(200);
+    expectContract('post', WEBHOOK_OPERATION, response);
+    return response.body;
+  };
+
+  describe(`POST ${SINCH_WEBHOOK}`, () => {
+    it('follows a call from ICE to ACE to DiCE', async () => {
+      const call = await recordCall();
+
+      expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'connectPstn', number: '+14165550199', cli: TEST_CALLER_ID } });
+      expect(await storedCall(call._id)).toMatchObject({ providerCallId: SINCH_CALL, status: 'initiated' });
+
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', answerTime: new Date(after(call.startTime, 1)) });
+
+      expect(await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }))).toEqual({});
+      expect(await storedCall(call._id)).toMatchObject({
+        status: 'completed',
+        answerTime: new Date(after(call.startTime, 1)),
+        endTime: new Date(after(call.startTime, 3)),
+        duration: 2,
+        endReason: 'CALLEEHANGUP',
+        cost: { amount: 0.0125, currency: 'USD' },
+      });
+      expect((await events()).map((event) => event._id)).toEqual([`sinch:${SINCH_CALL}:ace`, `sinch:${SINCH_CALL}:dice`, `sinch:${SINCH_CALL}:ice`]);
+    });
+
+    it('connects to the recorded number, not the one the SDK dialled, with the organization\'s caller ID', async () => {
+      const call = await recordCall('+442071838750');
+
+      expect(await accept({ ...ice(SINCH_CALL, call._id), to: { type: 'number', endpoint: '+19005550100' } })).toEqual({
+        action: { name: 'connectPstn', number: '+442071838750', cli: call.from },
+      });
+    });
+
+    it('hangs up an ICE for a call it never recorded, and keeps the event', async () => {
+      expect(await accept(ice(SINCH_CALL))).toEqual({ action: { name: 'hangup' } });
+      expect(await accept(ice('other_call', new Types.ObjectId().toHexString()))).toEqual({ action: { name: 'hangup' } });
+      expect(await events()).toHaveLength(2);
+    });
+
+    it('hangs up an ICE for a call that already ended', async () => {
+      const call = await recordCall();
+      await accept(dice(SINCH_CALL, { callHeaders: [{ key: 'x-call-id', value: call._id }], result: 'NOANSWER', reason: 'CANCEL', duration: 0 }));
+
+      expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'hangup' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'canceled' });
+    });
+
+    it('answers Sinch signed with a charset in the content type', async () => {
+      const call = await recordCall();
+
+      const response = await sendCallback(app, ice(SINCH_CALL, call._id), { contentType: 'application/json; charset=utf-8' }).expect(200);
+
+      expect(response.body.action.name).toBe('connectPstn');
+    });
+
+    it('checks the signature over the bytes as sent, not over re-serialised JSON', async () => {
+      const call = await recordCall();
+      const raw = `{ "event" : "ice",\n  "callid" : "${SINCH_CALL}", "callHeaders": [ { "key": "x-call-id", "value": "${call._id}" } ], "note": "caf\\u00e9" }`;
+
+      const response = await sendCallback(app, raw).expect(200);
+
+      expect(response.body.action.name).toBe('connectPstn');
+    });
+
+    describe('refuses with 401, and changes nothing,', () => {
+      const stale = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
+      const cases: [string, (call: string) => request.Test, string][] = [
+        ['a request without a signature', (call) => request(app.url).post(SINCH_WEBHOOK).send(ace(SINCH_CALL, undefined, call)), 'Missing Sinch signature'],
+        [
+          'a bearer token instead of a signature',
+          (call) => request(app.url).post(SINCH_WEBHOOK).set('Authorization', testUser().bearer).send(ace(SINCH_CALL, undefined, call)),
+          'The Authorization header is not a Sinch signature',
+        ],
+        [
+          'another application\'s key',
+          (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { credentials: { ...TEST_SINCH, applicationKey: '00000000-0000-0000-0000-000000000000' } }),
+          'The request is signed for another Sinch application',
+        ],
+        [
+          'a signature made with another secret',
+          (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { credentials: { ...TEST_SINCH, applicationSecret: 'AAAAAAAAAAAAAAAAAAAAAA==' } }),
+          'Invalid Sinch signature',
+        ],
+        [
+          'a body changed after signing',
+          (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { signedBody: JSON.stringify(ace(SINCH_CALL, '2026-11-27T10:09:00.000Z', call)) }),
+          'Invalid Sinch signature',
+        ],
+        ['a signature for another path', (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { signedPath: '/api/other' }), 'Invalid Sinch signature'],
+        ['an x-timestamp 6 minutes old', (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { timestamp: stale(-6) }), 'more than 5 minutes from now'],
+        ['an x-timestamp 6 minutes ahead', (call) => sendCallback(app, ace(SINCH_CALL, undefined, call), { timestamp: stale(6) }), 'more than 5 minutes from now'],
+        [
+          'a request without x-timestamp',
+          (call) => sendCallback(app, ace(SINCH_CALL, undefined, call)).unset('x-timestamp'),
+          'Missing x-timestamp header',
+        ],
+      ];
+
+      it.each(cases)('%s', async (_label, send, message) => {
+        const call = await recordCall();
+        await accept(ice(SINCH_CALL, call._id));
+        const before = await storedCall(call._id);
+
+        const response = await send(call._id).expect(401);
+
+        expectContract('post', WEBHOOK_OPERATION, response);
+        expect(response.body).toEqual({ success: false, statusCode: 401, error: 'Unauthorized', message: expect.stringContaining(message) });
+        expect(await storedCall(call._id)).toEqual(before);
+        expect(await events()).toHaveLength(1);
+      });
+    });
+
+    it('answers a repeated event as before and changes nothing', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+      await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+      const afterFirst = await storedCall(call._id);
+
+      expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 2)))).toEqual({ action: { name: 'continue' } });
+
+      expect(await storedCall(call._id)).toEqual(afterFirst);
+      expect(await events()).toHaveLength(2);
+    });
+
+    it('ends in the right state when the DiCE comes before the ACE, and the late ACE undoes nothing', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }));
+      const ended = await storedCall(call._id);
+      expect(ended).toMatchObject({ status: 'completed', endTime: new Date(after(call.startTime, 3)), answerTime: new Date(after(call.startTime, 1)) });
+
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 2)))).toEqual({ action: { name: 'continue' } });
+      expect(await storedCall(call._id)).toEqual(ended);
+    });
+
+    it('keeps events for a call it does not know yet and applies them, in order, once the ICE ties the call', async () => {
+      const call = await recordCall();
+
+      expect(await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 1 }))).toEqual({});
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: null });
+
+      await accept(ice(SINCH_CALL, call._id));
+
+      expect(await storedCall(call._id)).toMatchObject({
+        providerCallId: SINCH_CALL,
+        status: 'completed',
+        // The ACE's own time, not the one the DiCE implies (3 s - 1 s): pending events apply the ACE first.
+        answerTime: new Date(after(call.startTime, 1)),
+        endTime: new Date(after(call.startTime, 3)),
+      });
+      const stored = await app.db.collection('call_events').find().toArray();
+      expect(stored.every((event) => event.appliedTo?.equals(new Types.ObjectId(call._id)))).toBe(true);
+    });
+
+    it('applies events that came before the call was known when the dialer reports the providerCallId', async () => {
+      const user = testUser();
+      const call = await recordCall('+14165550199', user);
+      await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }));
+      expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: null });
+
+      const response = await request(app.url)
+        .patch(`/api/calls/${call._id}`)
+        .set('Authorization', user.bearer)
+        .send({ status: 'ringing', providerCallId: SINCH_CALL })
+        .expect(200);
+
+      expectContract('patch', '/api/calls/{id}', response);
+      expect(response.body.call).toMatchObject({
+        providerCallId: SINCH_CALL,
+        status: 'completed',
+        answerTime: after(call.startTime, 1),
+        endTime: after(call.startTime, 3),
+        duration: 2,
+        endReason: 'CALLEEHANGUP',
+        cost: { amount: 0.0125, currency: 'USD' },
+      });
+      const read = await request(app.url).get(`/api/calls/${call._id}`).set('Authorization', user.bearer).expect(200);
+      expectContract('get', '/api/calls/{id}', read);
+      expect(read.body.call).toEqual(response.body.call);
+    });
+
+    it('reaches the same end whatever order the ACE, the DiCE and the dialer\'s reports race in', async () => {
+      for (let round = 0; round < 3; round++) {
+        const user = testUser();
+        const call = await recordCall('+14165550199', user);
+        const callid = `race_${round}`;
+        await accept(ice(callid, call._id));
+        const report = (body: object) => request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', user.bearer).send(body);
+
+        const answers = await Promise.all([
+          sendCallback(app, dice(callid, { timestamp: after(call.startTime, 3), duration: 2 })),
+          sendCallback(app, ace(callid, after(call.startTime, 1))),
+          report({ status: 'ringing' }),
+          report({ status: 'in-progress', answerTime: after(call.startTime, 1) }),
+        ]);
+
+        expect(answers.slice(0, 2).map((answer) => answer.status)).toEqual([200, 200]);
+        // A report that arrives after the call ended is a conflict for the dialer, never a change.
+        for (const answer of answers.slice(2)) expect([200, 409]).toContain(answer.status);
+        expect(await storedCall(call._id)).toMatchObject({
+          status: 'completed',
+          answerTime: new Date(after(call.startTime, 1)),
+          endTime: new Date(after(call.startTime, 3)),
+          duration: 2,
+        });
+      }
+    });
+
+    it('stores an unknown result and reason rather than refusing them', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+
+      await accept(dice(SINCH_CALL, { result: 'SOMETHINGNEW', reason: 'BRANDNEWREASON', duration: 0, debit: undefined }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'failed', endReason: 'BRANDNEWREASON', duration: 0, cost: null, answerTime: null });
+      expect((await app.db.collection('call_events').findOne({ _id: `sinch:${SINCH_CALL}:dice` as never }))?.payload).toMatchObject({ result: 'SOMETHINGNEW' });
+    });
+
+    it.each([
+      ['BUSY', 'CALLEEHANGUP', 'busy'],
+      ['NOANSWER', 'TIMEOUT', 'no-answer'],
+      ['FAILED', 'GENERALERROR', 'failed'],
+      ['NOANSWER', 'CANCEL', 'canceled'],
+      ['NOANSWER', 'CALLERHANGUP', 'canceled'],
+    ])('ends a %s / %s call as %s, with no answer time', async (result, reason, status) => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+
+      await accept(dice(SINCH_CALL, { result, reason, duration: 0 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status, endReason: reason, answerTime: null });
+    });
+
+    it('appends each recording once', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+
+      await accept(notify(SINCH_CALL, 'recording_finished', 'https://recordings.example.com/a.mp3'));
+      await accept(notify(SINCH_CALL, 'recording_available', 'https://recordings.example.com/a.mp3'));
+      await accept(notify(SINCH_CALL, 'recording_available', 'https://recordings.example.com/a.mp3'));
+
+      const stored = await storedCall(call._id);
+      expect(stored?.recordings).toEqual([
+        { url: 'https://recordings.example.com/a.mp3', type: 'recording_finished', createdAt: expect.any(Date) },
+        { url: 'https://recordings.example.com/a.mp3', type: 'recording_available', createdAt: expect.any(Date) },
+      ]);
+    });
+
+    it('acknowledges other events and keeps nothing of them', async () => {
+      expect(await accept({ event: 'pie', callid: SINCH_CALL, menuResult: { type: 'return', value: '1' } })).toEqual({});
+      expect(await accept(notify(SINCH_CALL, 'amd', 'x'))).toEqual({});
+      expect(await events()).toEqual([]);
+    });
+
+    it('answers 400 for a signed body that is not a Sinch event', async () => {
+      const response = await sendCallback(app, { event: 'dice' }).expect(400);
+
+      expectContract('post', WEBHOOK_OPERATION, response);
+      expect(response.body).toEqual({ success: false, statusCode: 400, error: 'Bad Request', message: 'callid is required' });
+    });
+
+    it('answers 404 for a provider it does not know', async () => {
+      const response = await sendCallback(app, ace(SINCH_CALL), {}, '/api/calls/webhooks/twilio').expect(404);
+
+      expectContract('post', WEBHOOK_OPERATION, response);
+    });
+  });
+
+  describe('POST /api/calls/sdk/token', () => {
+    it('answers a Sinch registration token for the caller, signed with today\'s derived key', async () => {
+      const user = testUser();
+
+      const response = await request(app.url).post('/api/calls/sdk/token').set('Authorization', user.bearer).expect(200);
+
+      expectContract('post', '/api/calls/sdk/token', response);
+      expect(response.body).toEqual({ success: true, token: expect.any(String), expiresAt: expect.any(String), applicationKey: TEST_SINCH.applicationKey, userId: user.userId });
+      const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+      expect(decode(response.body.token, { complete: true })?.header).toEqual({ alg: 'HS256', kid: `hkdfv1-${today}` });
+      const signingKey = createHmac('sha256', Buffer.from(TEST_SINCH.applicationSecret, 'base64')).update(today).digest();
+      const claims = verify(response.body.token, signingKey, { algorithms: ['HS256'] }) as Record<string, unknown>;
+      expect(claims).toMatchObject({
+        iss: `//rtc.sinch.com/applications/${TEST_SINCH.applicationKey}`,
+        sub: `//rtc.sinch.com/applications/${TEST_SINCH.applicationKey}/users/${user.userId}`,
+        nonce: expect.any(String),
+      });
+      expect((claims.exp as number) - (claims.iat as number)).toBe(600);
+      expect(Date.parse(response.body.expiresAt)).toBe((claims.exp as number) * 1000);
+    });
+
+    it('requires a bearer token', async () => {
+      const response = await request(app.url).post('/api/calls/sdk/token').expect(401);
+
+      expectContract('post', '/api/calls/sdk/token', response);
+    });
+  });
+});
