@@ -67,14 +67,30 @@ describe('CallsController', () => {
       expect(startTime).toBeLessThanOrEqual(Date.now() + 1000);
       expect(call.startTime).toBe(new Date(startTime).toISOString());
 
+      // The whole document, so that a field the schema has but the insert forgot cannot go unnoticed.
       const stored = await app.db.collection('calls').findOne({ _id: new Types.ObjectId(call._id) });
-      expect(stored).toMatchObject({
+      expect(stored).toEqual({
+        _id: new Types.ObjectId(call._id),
         organizationId: new Types.ObjectId(user.organizationId),
         userId: new Types.ObjectId(user.userId),
-        contactId: new Types.ObjectId(contactId),
-        to: '+14165550199',
-        from: TEST_CALLER_ID,
+        provider: 'sinch',
+        providerCallId: null,
+        direction: 'outbound',
         status: 'initiated',
+        from: TEST_CALLER_ID,
+        to: '+14165550199',
+        contactId: new Types.ObjectId(contactId),
+        conversationId: null,
+        providerPhoneNumber: TEST_CALLER_ID,
+        startTime: new Date(call.startTime),
+        answerTime: null,
+        endTime: null,
+        duration: null,
+        endReason: null,
+        cost: null,
+        recordings: [],
+        createdAt: new Date(call.createdAt),
+        updatedAt: new Date(call.updatedAt),
       });
     });
 

@@ -1,5 +1,5 @@
 import { IncomingMessage } from 'node:http';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import { ConfigService } from '@nestjs/config';
 import { NestApplicationOptions } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -67,7 +67,13 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
   // the cluster) it would send the browser to https for the UI's own files.
-  await app.register(helmet, { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  // The headers are the same for every answer, so helmet is built once here: @fastify/helmet built it
+  // again, Content-Security-Policy parsing included, on every request (see docs/performance.md).
+  const securityHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
+    // Helmet 8 throws rather than passing an error on, so its callback only ever means "done".
+    securityHeaders(request.raw, reply.raw, () => done());
+  });
   enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
   // Probes live at the root, where orchestrators and load balancers look for them.
   app.setGlobalPrefix('api', { exclude: HEALTH_PATHS });

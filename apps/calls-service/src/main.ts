@@ -38,8 +38,8 @@ async function bootstrap(): Promise<void> {
   app.useLogger(app.get(PinoLogger));
   await configureApp(app);
   exitCleanlyOnSignals(app);
-  const port = app.get(ConfigService<Environment, true>).get('PORT', { infer: true });
-  await app.listen(port, '0.0.0.0');
+  const config = app.get(ConfigService<Environment, true>);
+  await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   Logger.log(`Listening on ${url}; Swagger UI at ${url}/${DOCS_PATH}`, 'Bootstrap');
 }

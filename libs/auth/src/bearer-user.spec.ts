@@ -1,6 +1,6 @@
 import { sign } from 'jsonwebtoken';
 import { resolveJwtVerification } from './auth.options';
-import { verifiedBearerUser } from './bearer-user';
+import { alreadyVerifiedUser, requestBearerUser, verifiedBearerUser } from './bearer-user';
 
 const secret = 'a-secret-of-enough-length';
 const verification = resolveJwtVerification({ secret, issuer: 'crm', audience: 'calls' });
@@ -29,5 +29,31 @@ describe('verifiedBearerUser', () => {
     ['garbage', 'Bearer not.a.token'],
   ])('returns undefined for %s', (_label, header) => {
     expect(verifiedBearerUser(verification, header)).toBeUndefined();
+  });
+});
+
+describe('requestBearerUser', () => {
+  it('verifies a request\'s header once and answers from the request after that', () => {
+    const request = { headers: { authorization: `Bearer ${token()}` } };
+    const user = requestBearerUser(verification, request);
+
+    request.headers.authorization = 'Bearer not.a.token';
+
+    expect(user).toEqual({ userId: userId.toLowerCase(), organizationId });
+    expect(requestBearerUser(verification, request)).toBe(user);
+    expect(alreadyVerifiedUser(request)).toBe(user);
+  });
+
+  it('remembers a bad token as no user, and keeps each request apart', () => {
+    const bad = { headers: { authorization: 'Bearer not.a.token' } };
+    const good = { headers: { authorization: `Bearer ${token()}` } };
+
+    expect(requestBearerUser(verification, bad)).toBeUndefined();
+    bad.headers.authorization = `Bearer ${token()}`;
+
+    expect(requestBearerUser(verification, bad)).toBeUndefined();
+    expect(alreadyVerifiedUser(bad)).toBeUndefined();
+    expect(alreadyVerifiedUser(good)).toBeUndefined();
+    expect(requestBearerUser(verification, good)).toBeDefined();
   });
 });

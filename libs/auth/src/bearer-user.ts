@@ -28,3 +28,23 @@ export function verifiedBearerUser(verification: JwtVerification, authorization:
     return undefined;
   }
 }
+
+const VERIFIED_USER = Symbol('auth:verifiedBearerUser');
+
+type WithVerifiedUser = { [VERIFIED_USER]?: AuthUser | null };
+
+/**
+ * verifiedBearerUser for this request, worked out once and kept on the request: the rate limit needs
+ * the caller before the bearer guard runs, and the guard can then take the same answer instead of
+ * checking the signature a second time.
+ */
+export function requestBearerUser(verification: JwtVerification, request: { headers: { authorization?: string } }): AuthUser | undefined {
+  const memo = request as WithVerifiedUser;
+  if (memo[VERIFIED_USER] === undefined) memo[VERIFIED_USER] = verifiedBearerUser(verification, request.headers.authorization) ?? null;
+  return memo[VERIFIED_USER] ?? undefined;
+}
+
+/** The user requestBearerUser already verified for this request, if it was asked and the token is good. */
+export function alreadyVerifiedUser(request: object): AuthUser | undefined {
+  return (request as WithVerifiedUser)[VERIFIED_USER] ?? undefined;
+}

@@ -3,7 +3,7 @@ export type { AuthModuleAsyncOptions } from './auth.module';
 export { resolveJwtVerification } from './auth.options';
 export type { AuthModuleOptions, JwtAlgorithm, JwtVerification } from './auth.options';
 export type { AuthUser } from './auth-user';
-export { verifiedBearerUser } from './bearer-user';
+export { requestBearerUser, verifiedBearerUser } from './bearer-user';
 export { CurrentUser } from './current-user.decorator';
 export { addBearerAuth, BEARER_SCHEME, JwtAuthGuard } from './jwt-auth.guard';
 export { JWT_VERIFICATION } from './jwt.strategy';

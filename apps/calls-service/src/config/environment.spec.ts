@@ -12,6 +12,7 @@ describe('validateEnvironment', () => {
     expect(env).toMatchObject({
       NODE_ENV: 'development',
       PORT: 3000,
+      HOST: '0.0.0.0',
       DEFAULT_CALLER_ID: undefined,
       LOG_LEVEL: 'info',
       CORS_ORIGINS: [],
@@ -47,6 +48,10 @@ describe('validateEnvironment', () => {
     });
   });
 
+  it('reads a loopback-only address', () => {
+    expect(validateEnvironment({ ...valid, HOST: '127.0.0.1' }).HOST).toBe('127.0.0.1');
+  });
+
   it('treats an empty caller ID as none', () => {
     expect(validateEnvironment({ ...valid, DEFAULT_CALLER_ID: '' }).DEFAULT_CALLER_ID).toBeUndefined();
   });
@@ -64,6 +69,7 @@ describe('validateEnvironment', () => {
     ['JWT_SECRET must be at least 16', { ...valid, JWT_SECRET: 'short' }],
     ['DEFAULT_CALLER_ID', { ...valid, DEFAULT_CALLER_ID: '555-0100' }],
     ['PORT', { ...valid, PORT: '70000' }],
+    ['HOST', { ...valid, HOST: 'localhost:3000' }],
     ['NODE_ENV', { ...valid, NODE_ENV: 'staging' }],
     ['LOG_LEVEL', { ...valid, LOG_LEVEL: 'verbose' }],
     ['CORS_ORIGINS', { ...valid, CORS_ORIGINS: 'https://dialer.example.com/app' }],

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
 import { IsE164PhoneNumber } from '../common/phone-number';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -19,6 +19,10 @@ export class Environment {
   @Min(0)
   @Max(65535)
   PORT = 3000;
+
+  /** The address to listen on: all interfaces by default (containers), 127.0.0.1 to stay on this machine. */
+  @IsIP(undefined, { message: 'HOST must be an IPv4 or IPv6 address, such as 0.0.0.0 or 127.0.0.1' })
+  HOST = '0.0.0.0';
 
   @Matches(/^mongodb(\+srv)?:\/\/\S+$/, { message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// URI' })
   MONGODB_URI!: string;

@@ -9,13 +9,14 @@ import {
   ThrottlerModuleOptions,
   ThrottlerStorage,
 } from '@nestjs/throttler';
-import { JWT_VERIFICATION, JwtVerification, verifiedBearerUser } from '@app/auth';
+import { JWT_VERIFICATION, JwtVerification, requestBearerUser } from '@app/auth';
 import { FastifyRequest } from 'fastify';
 
 /**
  * One budget per user, across all routes; per IP address for requests without a valid token. It runs
  * before the bearer guard (see AppModule), so that floods of bad tokens are limited too, and so it
  * verifies the token itself: keyed by an unverified `sub`, anyone could spend another user's budget.
+ * The bearer guard then takes the user verified here instead of checking the signature again.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -29,7 +30,8 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(request: FastifyRequest): Promise<string> {
-    const user = verifiedBearerUser(this.verification, request.headers.authorization);
+    // Kept on the request, so that the bearer guard after this one does not verify the token again.
+    const user = requestBearerUser(this.verification, request);
     return user ? `user:${user.userId}` : `ip:${await super.getTracker(request)}`;
   }
 

@@ -1,0 +1,2 @@
+// autocannon ships no types; bench/lib/load.js says which of its result fields it reads.
+declare module 'autocannon';

@@ -1,0 +1,505 @@
+// @ts-check
+'use strict';
+
+/**
+ * The benchmark's baseline: the calls service's hot routes written by hand on bare Fastify and the
+ * raw `mongodb` driver, with no Nest, mongoose, passport or class-validator. It does the same work
+ * for the same requests: the same HS256 verification (jsonwebtoken with a KeyObject, the algorithm
+ * pinned), the same claim checks, the same validation and normalisation, the same queries, the same
+ * stored document and the same JSON, errors included. `npm run bench` checks that before it measures.
+ *
+ * Around that work it also does what the service does for every request: a request id (the caller's
+ * X-Request-Id when sensible) in a header and in the one JSON log line per request, the security
+ * headers, and a per-user rate limit with its X-RateLimit headers, all with the same values.
+ *
+ * Settings come from the environment like the service's: PORT, HOST, MONGODB_URI (with the database
+ * name), MONGODB_WRITE_CONCERN, JWT_SECRET, DEFAULT_CALLER_ID, LOG_LEVEL, THROTTLE_LIMIT, THROTTLE_TTL_MS.
+ */
+
+const { createSecretKey, randomUUID } = require('node:crypto');
+const { STATUS_CODES } = require('node:http');
+const Fastify = require('fastify');
+const jwt = require('jsonwebtoken');
+const { parsePhoneNumberFromString } = require('libphonenumber-js/max');
+const { MongoClient, ObjectId } = require('mongodb');
+const pino = require('pino');
+
+const BODY_LIMIT_BYTES = 100 * 1024;
+const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
+const TYPED_NUMBER = /^\+[\d\s()-]+$/;
+const SEPARATORS = /[\s()-]/g;
+const E164 = /^\+[1-9]\d{1,14}$/;
+const MAX_TYPED_LENGTH = 32;
+const PHONE_MESSAGE = 'phoneNumber must be a valid phone number in E.164 format, such as +14165550199';
+const INITIATE_FIELDS = new Set(['contactId', 'phoneNumber']);
+const ACCEPTABLE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+
+/** What @fastify/helmet sets, as the service configures it. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'self';base-uri 'self';font-src 'self' https: data:;form-action 'self';frame-ancestors 'self';" +
+    "img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self' https: 'unsafe-inline'",
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'referrer-policy': 'no-referrer',
+  'strict-transport-security': 'max-age=31536000; includeSubDomains',
+  'x-content-type-options': 'nosniff',
+  'x-dns-prefetch-control': 'off',
+  'x-download-options': 'noopen',
+  'x-frame-options': 'SAMEORIGIN',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+
+class HttpError extends Error {
+  /**
+   * @param {number} statusCode
+   * @param {string} message
+   * @param {Record<string, unknown>} [extras]
+   */
+  constructor(statusCode, message, extras = {}) {
+    super(message);
+    this.statusCode = statusCode;
+    this.extras = extras;
+  }
+}
+
+/**
+ * @param {number} statusCode
+ * @param {string} message
+ * @param {Record<string, unknown>} [extras]
+ */
+function errorBody(statusCode, message, extras = {}) {
+  return { success: false, statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message, ...extras };
+}
+
+/** @param {string} input */
+function normalizePhoneNumber(input) {
+  if (input.length > MAX_TYPED_LENGTH || !TYPED_NUMBER.test(input)) return null;
+  const compact = input.replace(SEPARATORS, '');
+  if (!E164.test(compact)) return null;
+  const parsed = parsePhoneNumberFromString(compact);
+  return parsed?.isValid() ? parsed.number : null;
+}
+
+/** @param {unknown} value */
+const isValidE164 = (value) => typeof value === 'string' && normalizePhoneNumber(value) === value;
+
+/**
+ * The bearer token's user, or the 401 the service would answer, decided once per request: the rate
+ * limiter needs the verified user before the route does.
+ * @param {import('fastify').FastifyRequest} request
+ * @param {import('node:crypto').KeyObject} key
+ * @returns {{ userId: string, organizationId: string, role?: string } | HttpError}
+ */
+function verifyBearer(request, key) {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /(\S+)\s+(\S+)/.exec(header) : null;
+  if (!match || match[1].toLowerCase() !== 'bearer') return new HttpError(401, 'Missing bearer token');
+  /** @type {Record<string, unknown>} */
+  let claims;
+  try {
+    claims = /** @type {Record<string, unknown>} */ (jwt.verify(match[2], key, { algorithms: ['HS256'] }));
+  } catch (error) {
+    return new HttpError(401, error instanceof Error && error.name === 'TokenExpiredError' ? 'Token has expired' : 'Invalid bearer token');
+  }
+  const { sub, organizationId, role } = claims;
+  if (typeof sub !== 'string' || !OBJECT_ID.test(sub)) return new HttpError(401, 'Token has no valid sub (user id) claim');
+  if (typeof organizationId !== 'string' || !OBJECT_ID.test(organizationId)) {
+    return new HttpError(401, 'Token has no valid organizationId claim');
+  }
+  return {
+    userId: sub.toLowerCase(),
+    organizationId: organizationId.toLowerCase(),
+    ...(typeof role === 'string' ? { role } : {}),
+  };
+}
+
+/**
+ * THROTTLE_LIMIT requests per THROTTLE_TTL_MS per user (per IP address without a valid token), with
+ * the numbers and headers of @nestjs/throttler's in-memory storage: a log of each key's hits in the
+ * window, and a window end per key. The log is pruned from its oldest end, as a hand-written limiter
+ * would, where the library filters the whole log on every request.
+ * @param {number} limit
+ * @param {number} ttlMs
+ */
+function rateLimiter(limit, ttlMs) {
+  /** @type {Map<string, { hits: number[], head: number, expiresAt: number, blockExpiresAt: number }>} */
+  const keys = new Map();
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, entry] of keys) if (entry.expiresAt <= now && entry.blockExpiresAt <= now && entry.hits.length === entry.head) keys.delete(key);
+  }, ttlMs).unref();
+  /**
+   * @param {string} key
+   * @param {import('fastify').FastifyReply} reply
+   */
+  return (key, reply) => {
+    const now = Date.now();
+    let entry = keys.get(key);
+    if (!entry) {
+      entry = { hits: [], head: 0, expiresAt: now + ttlMs, blockExpiresAt: 0 };
+      keys.set(key, entry);
+    }
+    while (entry.head < entry.hits.length && entry.hits[entry.head] <= now) entry.head++;
+    if (entry.head > 1024 && entry.head * 2 > entry.hits.length) {
+      entry.hits = entry.hits.slice(entry.head);
+      entry.head = 0;
+    }
+    let timeToExpire = Math.ceil((entry.expiresAt - now) / 1000);
+    if (timeToExpire <= 0) {
+      entry.expiresAt = now + ttlMs;
+      timeToExpire = Math.ceil(ttlMs / 1000);
+    }
+    if (entry.blockExpiresAt > 0 && entry.blockExpiresAt <= now) entry.blockExpiresAt = 0;
+    if (entry.blockExpiresAt === 0) entry.hits.push(now + ttlMs);
+    const totalHits = entry.hits.length - entry.head;
+    if (totalHits > limit && entry.blockExpiresAt === 0) entry.blockExpiresAt = now + ttlMs;
+    if (entry.blockExpiresAt > 0) {
+      const retryAfter = Math.ceil((entry.blockExpiresAt - now) / 1000);
+      reply.header('Retry-After', retryAfter);
+      throw new HttpError(429, `Too many requests; try again in ${retryAfter} s`);
+    }
+    reply.header('X-RateLimit-Limit', limit);
+    reply.header('X-RateLimit-Remaining', Math.max(0, limit - totalHits));
+    reply.header('X-RateLimit-Reset', timeToExpire);
+  };
+}
+
+/**
+ * Validates and normalises an initiate body; the messages and their order are class-validator's.
+ * @param {unknown} body
+ * @returns {{ contactId?: string, phoneNumber?: string }}
+ */
+function validateInitiate(body) {
+  // Like the service's ValidationPipe: no body (or null) is refused outright, any other body that is
+  // not an object validates as an empty one, and an array's indexes are unknown properties.
+  if (body === undefined || body === null) throw new HttpError(400, 'The request body must be a JSON object');
+  const input = /** @type {Record<string, unknown>} */ (typeof body === 'object' && body !== null ? body : {});
+  /** @type {{ field: string, message: string }[]} */
+  const details = [];
+  for (const key of Object.keys(input)) {
+    if (!INITIATE_FIELDS.has(key)) details.push({ field: key, message: `property ${key} should not exist` });
+  }
+  let { contactId, phoneNumber } = input;
+  if (typeof phoneNumber === 'string') phoneNumber = normalizePhoneNumber(phoneNumber) ?? phoneNumber;
+  else if (Array.isArray(phoneNumber)) {
+    phoneNumber = phoneNumber.map((item) => (typeof item === 'string' ? (normalizePhoneNumber(item) ?? item) : item));
+  }
+  // class-validator checks IsDefined first, then the other decorators bottom-up.
+  if (contactId !== undefined || phoneNumber === undefined) {
+    if (contactId === undefined || contactId === null) details.push({ field: 'contactId', message: 'contactId or phoneNumber is required' });
+    if (typeof contactId !== 'string' || !OBJECT_ID.test(contactId)) {
+      details.push({ field: 'contactId', message: 'contactId must be a 24-character hexadecimal id' });
+    }
+    if (typeof contactId !== 'string') details.push({ field: 'contactId', message: 'contactId must be a string' });
+  }
+  if (phoneNumber !== undefined) {
+    if (!isValidE164(phoneNumber)) details.push({ field: 'phoneNumber', message: PHONE_MESSAGE });
+    if (typeof phoneNumber !== 'string' || phoneNumber.length > 32) {
+      details.push({ field: 'phoneNumber', message: 'phoneNumber must be shorter than or equal to 32 characters' });
+    }
+    if (typeof phoneNumber !== 'string') details.push({ field: 'phoneNumber', message: 'phoneNumber must be a string' });
+  }
+  if (details.length > 0) throw new HttpError(400, details.map((detail) => detail.message).join('; '), { details });
+  return {
+    ...(contactId !== undefined ? { contactId: /** @type {string} */ (contactId) } : {}),
+    ...(phoneNumber !== undefined ? { phoneNumber: /** @type {string} */ (phoneNumber) } : {}),
+  };
+}
+
+/**
+ * Validates the list's query string as ListCallsQueryDto does, for the parameters the benchmark
+ * sends: `limit` and `cursor`. Any other parameter is refused, as an unknown one would be.
+ * @param {Record<string, unknown>} query
+ */
+function validateListQuery(query) {
+  /** @type {{ field: string, message: string }[]} */
+  const details = [];
+  for (const key of Object.keys(query)) {
+    if (key !== 'limit' && key !== 'cursor') details.push({ field: key, message: `property ${key} should not exist` });
+  }
+  let limit = query.limit;
+  if (typeof limit === 'string' && /^\d{1,4}$/.test(limit)) limit = Number(limit);
+  if (limit === undefined || limit === null) limit = 20;
+  else {
+    if (typeof limit !== 'number' || limit > 100) details.push({ field: 'limit', message: 'limit must not be greater than 100' });
+    if (typeof limit !== 'number' || limit < 1) details.push({ field: 'limit', message: 'limit must not be less than 1' });
+    if (!Number.isInteger(limit)) details.push({ field: 'limit', message: 'limit must be an integer number' });
+  }
+  const { cursor } = query;
+  if (cursor !== undefined && cursor !== null) {
+    if (typeof cursor !== 'string' || cursor.length > 64) details.push({ field: 'cursor', message: 'cursor must be shorter than or equal to 64 characters' });
+    if (typeof cursor !== 'string') details.push({ field: 'cursor', message: 'cursor must be a string' });
+  }
+  if (details.length > 0) throw new HttpError(400, details.map((detail) => detail.message).join('; '), { details });
+  return { limit: /** @type {number} */ (limit), cursor: typeof cursor === 'string' ? cursor : undefined };
+}
+
+const CURSOR_BYTES = 8 + 12;
+
+/** @param {string} cursor the (startTime, _id) of a page's last call, as the service packs it */
+function decodeTimeIdCursor(cursor) {
+  const bytes = Buffer.from(cursor, 'base64url');
+  if (bytes.length !== CURSOR_BYTES || bytes.toString('base64url') !== cursor) return null;
+  const time = new Date(Number(bytes.readBigInt64BE()));
+  if (!Number.isFinite(time.getTime())) return null;
+  return { time, id: new ObjectId(bytes.subarray(8).toString('hex')) };
+}
+
+/** @param {{ time: Date, id: ObjectId }} key */
+function encodeTimeIdCursor({ time, id }) {
+  const bytes = Buffer.alloc(CURSOR_BYTES);
+  bytes.writeBigInt64BE(BigInt(time.getTime()));
+  bytes.write(id.toHexString(), 8, 'hex');
+  return bytes.toString('base64url');
+}
+
+/** @param {Date | null} date */
+const iso = (date) => (date ? date.toISOString() : null);
+
+/** The service's CallDto, field for field and in the same order. */
+function toCallDto(/** @type {any} */ call) {
+  const id = call._id.toHexString();
+  return {
+    _id: id,
+    callId: id,
+    provider: call.provider,
+    providerCallId: call.providerCallId,
+    direction: call.direction,
+    status: call.status,
+    from: call.from,
+    to: call.to,
+    contactId: call.contactId ? call.contactId.toHexString() : null,
+    conversationId: call.conversationId,
+    organizationId: call.organizationId.toHexString(),
+    userId: call.userId.toHexString(),
+    providerPhoneNumber: call.providerPhoneNumber,
+    startTime: call.startTime.toISOString(),
+    answerTime: iso(call.answerTime),
+    endTime: iso(call.endTime),
+    duration: call.duration,
+    // Calls recorded before the field existed have no endReason at all.
+    endReason: call.endReason ?? null,
+    cost: call.cost ? { amount: call.cost.amount, currency: call.cost.currency } : null,
+    recordings: call.recordings.map((/** @type {any} */ recording) => ({
+      url: recording.url,
+      type: recording.type,
+      createdAt: recording.createdAt.toISOString(),
+    })),
+    createdAt: call.createdAt.toISOString(),
+    updatedAt: call.updatedAt.toISOString(),
+  };
+}
+
+async function main() {
+  const env = process.env;
+  if (!env.MONGODB_URI || !env.JWT_SECRET) throw new Error('MONGODB_URI and JWT_SECRET must be set');
+  const key = createSecretKey(Buffer.from(env.JWT_SECRET, 'utf8'));
+  const callerId = env.DEFAULT_CALLER_ID || null;
+  const writeConcern = !env.MONGODB_WRITE_CONCERN || env.MONGODB_WRITE_CONCERN === 'majority' ? 'majority' : Number(env.MONGODB_WRITE_CONCERN);
+  const limitRate = rateLimiter(Number(env.THROTTLE_LIMIT || 300), Number(env.THROTTLE_TTL_MS || 60_000));
+  const logger = pino({
+    level: env.LOG_LEVEL || 'info',
+    formatters: { level: (label) => ({ level: label }) },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+
+  const client = new MongoClient(env.MONGODB_URI, { serverSelectionTimeoutMS: 1500, writeConcern: { w: writeConcern } });
+  await client.connect();
+  const db = client.db();
+  const calls = db.collection('calls');
+  const contacts = db.collection('contacts');
+  const phoneNumbers = db.collection('phone_numbers');
+  const phoneNumberDefaults = db.collection('phone_number_defaults');
+
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT_BYTES,
+    logger: false,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const header = request.headers['x-request-id'];
+      const given = Array.isArray(header) ? header[0] : header;
+      return given !== undefined && ACCEPTABLE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('X-Request-Id', request.id);
+    reply.headers(SECURITY_HEADERS);
+    done();
+  });
+  // The service's one line per request; its health probes log at debug.
+  app.addHook('onResponse', (request, reply, done) => {
+    const method = request.method;
+    const path = (request.url ?? '/').split('?', 1)[0] || '/';
+    const status = reply.statusCode;
+    const level = status >= 500 ? 'error' : path.startsWith('/health') ? 'debug' : 'info';
+    logger[level]({ requestId: request.id, method, path, status, durationMs: Math.round(reply.elapsedTime) }, `${method} ${path} ${status}`);
+    done();
+  });
+
+  /**
+   * The service's guards, in its order: the rate limit (by verified user, else by IP), then the token.
+   * @param {import('fastify').FastifyRequest} request
+   * @param {import('fastify').FastifyReply} reply
+   */
+  const guard = (request, reply) => {
+    const user = verifyBearer(request, key);
+    limitRate(user instanceof HttpError ? `default:ip:${request.ip}` : `default:user:${user.userId}`, reply);
+    if (user instanceof HttpError) throw user;
+    return user;
+  };
+
+  app.setErrorHandler((/** @type {import('fastify').FastifyError} */ error, _request, reply) => {
+    /** @type {ReturnType<typeof errorBody>} */
+    let body;
+    if (error instanceof HttpError) body = errorBody(error.statusCode, error.message, error.extras);
+    else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') body = errorBody(413, 'Request body is too large');
+    // The service answers these two with the status's name and Fastify's message (its filter's own
+    // wording for them is never reached), so the baseline does too.
+    else if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') body = errorBody(415, 'Unsupported Media Type');
+    else if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+      body = errorBody(error.statusCode, error.message);
+    } else {
+      logger.error(error);
+      body = errorBody(500, 'Internal server error');
+    }
+    reply.code(body.statusCode).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.code(404).send(errorBody(404, `Cannot ${request.method} ${request.url}`));
+  });
+
+  /**
+   * @param {string} organizationId
+   * @param {string} id
+   */
+  async function findContact(organizationId, id) {
+    const contact = await contacts.findOne({ _id: new ObjectId(id), organizationId: new ObjectId(organizationId) });
+    if (!contact) throw new HttpError(404, 'Contact not found');
+    return contact;
+  }
+
+  /**
+   * @param {string} organizationId
+   * @param {string} phoneNumber
+   */
+  function findContactByNumber(organizationId, phoneNumber) {
+    const organization = new ObjectId(organizationId);
+    return contacts.findOne(
+      { $or: [{ organizationId: organization, phoneNumber }, { organizationId: organization, phoneNumbers: phoneNumber }] },
+      { sort: { _id: 1 } },
+    );
+  }
+
+  app.get('/health', async (_request, reply) => {
+    reply.header('Cache-Control', 'no-store');
+    return { status: 'ok', info: {}, error: {}, details: {} };
+  });
+
+  /**
+   * The user's own number, else the organization's default, else DEFAULT_CALLER_ID, as the service's
+   * PhoneNumbersService chooses.
+   * @param {{ userId: string, organizationId: string }} user
+   */
+  async function resolveCallerId(user) {
+    const organizationId = new ObjectId(user.organizationId);
+    const own = await phoneNumbers.findOne({ organizationId, userIds: new ObjectId(user.userId) }, { sort: { _id: 1 } });
+    if (own) return own.number;
+    const marker = await phoneNumberDefaults.findOne({ _id: organizationId });
+    if (marker?.phoneNumberId) {
+      const organizationDefault = await phoneNumbers.findOne({ _id: marker.phoneNumberId, organizationId });
+      if (organizationDefault) return organizationDefault.number;
+    }
+    if (callerId) return callerId;
+    throw new HttpError(422, 'No caller ID is configured for this organization');
+  }
+
+  app.post('/api/calls/sdk/initiate', async (request, reply) => {
+    const user = guard(request, reply);
+    const dto = validateInitiate(request.body);
+    const contact = dto.contactId ? await findContact(user.organizationId, dto.contactId) : null;
+    const to = dto.phoneNumber ?? contact?.phoneNumber ?? contact?.phoneNumbers[0];
+    if (!to) throw new HttpError(422, 'The contact has no phone number');
+    const linked = contact ?? (await findContactByNumber(user.organizationId, to));
+    const from = await resolveCallerId(user);
+    const now = new Date();
+    // The fields in the order mongoose writes them: schema order, then the timestamps.
+    const call = {
+      _id: new ObjectId(),
+      organizationId: new ObjectId(user.organizationId),
+      userId: new ObjectId(user.userId),
+      provider: 'sinch',
+      providerCallId: null,
+      direction: 'outbound',
+      status: 'initiated',
+      from,
+      to,
+      contactId: linked ? linked._id : null,
+      conversationId: null,
+      providerPhoneNumber: from,
+      startTime: now,
+      answerTime: null,
+      endTime: null,
+      duration: null,
+      endReason: null,
+      cost: null,
+      recordings: [],
+      createdAt: now,
+      updatedAt: now,
+    };
+    await calls.insertOne(call);
+    reply.code(201);
+    return { success: true, call: toCallDto(call), message: 'Call recorded' };
+  });
+
+  app.get('/api/calls', async (request, reply) => {
+    const user = guard(request, reply);
+    const query = validateListQuery(/** @type {Record<string, unknown>} */ (request.query));
+    /** @type {Record<string, unknown>} */
+    const filter = { organizationId: new ObjectId(user.organizationId) };
+    if (query.cursor) {
+      const after = decodeTimeIdCursor(query.cursor);
+      if (!after) throw new HttpError(400, 'cursor is not a cursor this service issued');
+      filter.startTime = { $lte: after.time };
+      filter.$and = [{ $or: [{ startTime: { $lt: after.time } }, { _id: { $lt: after.id } }] }];
+    }
+    const page = await calls.find(filter, { sort: { startTime: -1, _id: -1 }, limit: query.limit + 1 }).toArray();
+    const hasMore = page.length > query.limit;
+    const items = hasMore ? page.slice(0, query.limit) : page;
+    const last = items[items.length - 1];
+    return {
+      success: true,
+      calls: items.map(toCallDto),
+      nextCursor: hasMore ? encodeTimeIdCursor({ time: last.startTime, id: last._id }) : null,
+    };
+  });
+
+  app.get('/api/calls/:id', async (request, reply) => {
+    const user = guard(request, reply);
+    const { id } = /** @type {{ id: string }} */ (request.params);
+    if (!OBJECT_ID.test(id)) throw new HttpError(400, 'id must be a 24-character hexadecimal id');
+    const call = await calls.findOne({ _id: new ObjectId(id.toLowerCase()), organizationId: new ObjectId(user.organizationId) });
+    if (!call) throw new HttpError(404, 'Call not found');
+    return { success: true, call: toCallDto(call) };
+  });
+
+  const port = Number(env.PORT ?? 3001);
+  await app.listen({ port, host: env.HOST ?? '127.0.0.1' });
+  logger.info(`baseline listening on ${env.HOST ?? '127.0.0.1'}:${port}`);
+
+  const shutdown = async () => {
+    await app.close();
+    await client.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,135 @@
+// @ts-check
+'use strict';
+
+/**
+ * Before anything is measured, both servers get the same requests and must give the same answers:
+ * status, headers and body, and for a recorded call the same stored document. Only what must differ
+ * is blanked out: the ids of new calls and the times they were recorded. A baseline that did less
+ * work than the service would make every ratio flattering, so this is what keeps the comparison honest.
+ */
+
+const { isDeepStrictEqual } = require('node:util');
+const { ObjectId } = require('mongodb');
+
+/** Headers about the connection, not the answer. */
+const CONNECTION_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+/** Headers that must be there on both sides but whose values differ per answer by nature. */
+const VARYING_HEADERS = new Set(['x-request-id', 'x-ratelimit-reset', 'retry-after']);
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * @typedef {object} Answer
+ * @property {number} status
+ * @property {Record<string, string>} headers
+ * @property {unknown} body parsed JSON, or the text when it is not JSON
+ */
+
+/**
+ * @param {string} baseUrl
+ * @param {import('./scenarios').Request} request
+ * @returns {Promise<Answer>}
+ */
+async function send(baseUrl, request) {
+  const response = await fetch(`${baseUrl}${request.path}`, { method: request.method, headers: request.headers, body: request.body });
+  const text = await response.text();
+  /** @type {unknown} */
+  let body = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: compared as text
+  }
+  /** @type {Record<string, string>} */
+  const headers = {};
+  response.headers.forEach((value, name) => {
+    if (!CONNECTION_HEADERS.has(name)) headers[name] = VARYING_HEADERS.has(name) ? '<varies>' : value;
+  });
+  return { status: response.status, headers, body };
+}
+
+/**
+ * Blanks the ids this run created and the times at or after `since`, anywhere in a value.
+ * @param {unknown} value
+ * @param {Set<string>} newIds
+ * @param {number} since
+ * @returns {unknown}
+ */
+function normalise(value, newIds, since) {
+  if (value instanceof ObjectId) return newIds.has(value.toHexString()) ? '<new id>' : { $oid: value.toHexString() };
+  if (value instanceof Date) return value.getTime() >= since ? '<now>' : { $date: value.toISOString() };
+  if (typeof value === 'string') {
+    if (newIds.has(value)) return '<new id>';
+    if (ISO_TIME.test(value) && Date.parse(value) >= since) return '<now>';
+    return value;
+  }
+  if (Array.isArray(value)) return value.map((item) => normalise(item, newIds, since));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, normalise(item, newIds, since)]));
+  }
+  return value;
+}
+
+/**
+ * The id of the call a request recorded, if it recorded one.
+ * @param {Answer} answer
+ */
+function createdCallId(answer) {
+  if (answer.status !== 201) return null;
+  const { body } = answer;
+  const call = body && typeof body === 'object' ? /** @type {{ call?: { _id?: unknown } }} */ (body).call : undefined;
+  return typeof call?._id === 'string' ? call._id : null;
+}
+
+/**
+ * Sends one request to both servers and compares the answers, key order included (it is in the JSON
+ * on the wire), and for a recorded call the documents stored.
+ * @param {{ url: string }} ours
+ * @param {{ url: string }} baseline
+ * @param {import('./scenarios').Request} request
+ * @param {import('mongodb').Db} db
+ * @returns {Promise<{ ours: Answer, baseline: Answer, same: boolean, difference?: string }>}
+ */
+async function compare(ours, baseline, request, db) {
+  const since = Date.now() - 1000;
+  const a = await send(ours.url, request);
+  const b = await send(baseline.url, request);
+  const newIds = new Set([createdCallId(a), createdCallId(b)].filter((id) => id !== null));
+  const left = { status: a.status, headers: a.headers, body: normalise(a.body, newIds, since) };
+  const right = { status: b.status, headers: b.headers, body: normalise(b.body, newIds, since) };
+  if (!sameInOrder(left, right)) {
+    return { ours: a, baseline: b, same: false, difference: describe(left, right) };
+  }
+  const idA = createdCallId(a);
+  const idB = createdCallId(b);
+  if (idA && idB) {
+    const calls = db.collection('calls');
+    const storedA = normalise(await calls.findOne({ _id: new ObjectId(idA) }), newIds, since);
+    const storedB = normalise(await calls.findOne({ _id: new ObjectId(idB) }), newIds, since);
+    if (!sameInOrder(storedA, storedB)) {
+      return { ours: a, baseline: b, same: false, difference: `stored documents differ:\n${describe(storedA, storedB)}` };
+    }
+  }
+  return { ours: a, baseline: b, same: true };
+}
+
+/**
+ * @param {unknown} left
+ * @param {unknown} right
+ */
+function sameInOrder(left, right) {
+  return isDeepStrictEqual(left, right) && JSON.stringify(left) === JSON.stringify(right);
+}
+
+/**
+ * @param {unknown} left
+ * @param {unknown} right
+ */
+function describe(left, right) {
+  const cut = (/** @type {unknown} */ value) => {
+    const text = JSON.stringify(value);
+    return text.length > 1500 ? `${text.slice(0, 1500)}...` : text;
+  };
+  return `  ours:     ${cut(left)}\n  baseline: ${cut(right)}`;
+}
+
+module.exports = { send, compare };
