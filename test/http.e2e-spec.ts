@@ -51,3 +51,24 @@ describe('HTTP methods', () => {
     expect(response.body).toEqual({ success: false, statusCode: 404, error: 'Not Found', message: 'Cannot PUT /api/nothing-here' });
   });
 });
+
+describe('HTTP methods, with CORS on', () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp({ CORS_ORIGINS: 'https://dialer.example.com' });
+  });
+  afterAll(() => app.stop());
+
+  // The CORS preflight answers OPTIONS on every path; that must not make every path known.
+  it('still answers 404 for a path the service does not serve', async () => {
+    await request(app.url).get('/api/nothing-here').set('Authorization', testUser().bearer).expect(404);
+  });
+
+  it('lists OPTIONS among the methods of a path it serves', async () => {
+    const response = await send('PUT', `${app.url}/api/contacts`);
+
+    expect(response.status).toBe(405);
+    expect(response.headers.allow).toBe('POST, GET, HEAD, OPTIONS');
+  });
+});

@@ -28,10 +28,17 @@ function toPattern(url: string): RegExp {
 export function answerUnsupportedMethodsWith405(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   const known = new Map<string, KnownPath>();
+  // Methods served on every path, such as the CORS preflight's OPTIONS: they make no path known.
+  const everywhere = new Set<string>();
 
   fastify.addHook('onRoute', (route) => {
+    const methods = [route.method].flat().map((method) => method.toUpperCase());
+    if (route.url === '*' || route.url === '/*') {
+      methods.forEach((method) => everywhere.add(method));
+      return;
+    }
     const path = known.get(route.url) ?? { pattern: toPattern(route.url), methods: new Set<string>() };
-    for (const method of [route.method].flat()) path.methods.add(method.toUpperCase());
+    methods.forEach((method) => path.methods.add(method));
     known.set(route.url, path);
   });
 
@@ -39,8 +46,9 @@ export function answerUnsupportedMethodsWith405(app: NestFastifyApplication): vo
   fastify.addHook('onRequest', (request, reply, done) => {
     if (!request.is404) return done();
     const path = request.url.split('?')[0];
-    const allowed = new Set([...known.values()].filter((route) => route.pattern.test(path)).flatMap((route) => [...route.methods]));
-    if (allowed.size === 0) return done();
+    const matching = [...known.values()].filter((route) => route.pattern.test(path));
+    if (matching.length === 0) return done();
+    const allowed = new Set([...matching.flatMap((route) => [...route.methods]), ...everywhere]);
     const body: ErrorBody = {
       success: false,
       statusCode: 405,
