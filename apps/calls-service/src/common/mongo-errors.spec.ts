@@ -1,4 +1,4 @@
-import { isDuplicateKeyError } from './mongo-errors';
+import { isDatabaseUnavailableError, isDuplicateKeyError } from './mongo-errors';
 
 describe('isDuplicateKeyError', () => {
   it.each([
@@ -10,5 +10,27 @@ describe('isDuplicateKeyError', () => {
     ['null', null, false],
   ])('%s: %p', (_label, error, expected) => {
     expect(isDuplicateKeyError(error)).toBe(expected);
+  });
+});
+
+describe('isDatabaseUnavailableError', () => {
+  const named = (name: string, extra: object = {}) => Object.assign(new Error('x'), { name }, extra);
+  const labelled = (labels: string[]) => Object.assign(new Error('x'), { name: 'MongoServerError', hasErrorLabel: (label: string) => labels.includes(label) });
+
+  it.each([
+    ['an unreachable server', named('MongoServerSelectionError'), true],
+    ['a closed connection', named('MongoNetworkError'), true],
+    ['a server closed under an operation', named('MongoServerClosedError'), true],
+    ['a reply cut short', named('MongoUnexpectedServerResponseError'), true],
+    ['a node shutting down', named('MongoServerError', { code: 91 }), true],
+    ['an error the driver would retry a write after', labelled(['RetryableWriteError']), true],
+    ['a pool reset', labelled(['ResetPool']), true],
+    ['an operation before the first connection', named('MongooseError', { message: 'Operation failed before initial connection is complete' }), true],
+    ['a duplicate key', named('MongoServerError', { code: 11000 }), false],
+    ['an unlabelled server error', labelled([]), false],
+    ['a plain Error', new Error('boom'), false],
+    ['not an Error', { name: 'MongoNetworkError' }, false],
+  ])('%s: %p', (_label, error, expected) => {
+    expect(isDatabaseUnavailableError(error)).toBe(expected);
   });
 });

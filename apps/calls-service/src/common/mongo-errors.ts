@@ -7,3 +7,42 @@ export function isDuplicateKeyError(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
   return code === 11000 || (code === 1 && typeof message === 'string' && message.includes('UNIQUE constraint failed'));
 }
+
+const DATABASE_UNAVAILABLE = new Set([
+  'MongoServerSelectionError',
+  'MongoServerClosedError',
+  'MongoOperationTimeoutError',
+  'MongoUnexpectedServerResponseError',
+  'MongoStalePrimaryError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** Server errors of a node that is shutting down or no longer primary: the database is unavailable for now. */
+const STATE_CHANGE_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+
+/** Mongoose's own error for an operation before the first connection, when the database was down at start. */
+const NOT_YET_CONNECTED = /before initial connection is complete/;
+
+/**
+ * True when the database cannot serve right now (unreachable, restarting, failing over), so the answer
+ * is 503 and the client may retry, rather than 500.
+ */
+export function isDatabaseUnavailableError(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  if (DATABASE_UNAVAILABLE.has(exception.name)) return true;
+  // The driver labels the errors it would retry a write after, whatever their class: network errors
+  // and a node shutting down or stepping down among them.
+  if (hasErrorLabel(exception, 'RetryableWriteError') || hasErrorLabel(exception, 'ResetPool')) return true;
+  if (exception.name === 'MongoServerError') return STATE_CHANGE_CODES.has((exception as Error & { code?: unknown }).code as number);
+  return exception.name === 'MongooseError' && NOT_YET_CONNECTED.test(exception.message);
+}
+
+function hasErrorLabel(error: Error, label: string): boolean {
+  const { hasErrorLabel: has } = error as Error & { hasErrorLabel?: (label: string) => boolean };
+  return typeof has === 'function' && has.call(error, label);
+}

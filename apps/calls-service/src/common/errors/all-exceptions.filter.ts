@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
+import { isDatabaseUnavailableError } from '../mongo-errors';
 
 export interface ErrorBody {
   success: false;
@@ -8,29 +9,6 @@ export interface ErrorBody {
   error: string;
   message: string;
   [extra: string]: unknown;
-}
-
-const DATABASE_UNAVAILABLE = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoTopologyClosedError',
-  'MongoPoolClearedError',
-]);
-
-/** Server errors of a node that is shutting down or no longer primary: the database is unavailable for now. */
-const STATE_CHANGE_CODES = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
-
-/** Mongoose's own error for an operation before the first connection, when the database was down at start. */
-const NOT_YET_CONNECTED = /before initial connection is complete/;
-
-function isDatabaseUnavailable(exception: unknown): boolean {
-  if (!(exception instanceof Error)) return false;
-  if (DATABASE_UNAVAILABLE.has(exception.name)) return true;
-  if (exception.name === 'MongoServerError') return STATE_CHANGE_CODES.has((exception as Error & { code?: unknown }).code as number);
-  return exception.name === 'MongooseError' && NOT_YET_CONNECTED.test(exception.message);
 }
 
 /** Fastify rejects some requests before Nest sees them (body too large, bad JSON, wrong media type). */
@@ -61,7 +39,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     }
     return body(exception.statusCode, exception.message);
   }
-  if (isDatabaseUnavailable(exception)) {
+  if (isDatabaseUnavailableError(exception)) {
     return body(HttpStatus.SERVICE_UNAVAILABLE, 'The database is unavailable; try again shortly');
   }
   return body(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
