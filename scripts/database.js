@@ -343,4 +343,4 @@ function errorMessage(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
-module.exports = { startDatabase };
+module.exports = { freePort, run, startDatabase };

@@ -14,16 +14,15 @@
  * `FUZZ: PASSED` or `FUZZ: FAILED ...`, and the exit code agrees.
  */
 
-const { spawn, execFile } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
 const http = require('node:http');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const jwt = require('jsonwebtoken');
-const { startDatabase } = require('./database');
+const { freePort, run, startDatabase } = require('./database');
 
 const ROOT = path.join(__dirname, '..');
 const MAIN = path.join(ROOT, 'dist', 'apps', 'calls-service', 'src', 'main.js');
@@ -109,9 +108,9 @@ async function ensureSchemathesis() {
   const python = process.env.PYTHON || 'python3';
   log(`Installing ${pins(wanted)} into ${path.relative(ROOT, VENV)}/ ...`);
   await fsp.rm(VENV, { recursive: true, force: true });
-  await run(python, ['-m', 'venv', VENV]);
+  await run(python, ['-m', 'venv', VENV], ROOT, process.env);
   const pip = path.join(VENV, 'bin', 'pip');
-  await run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS]);
+  await run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', REQUIREMENTS], ROOT, process.env);
   await fsp.writeFile(INSTALLED_REQUIREMENTS, wanted);
   return SCHEMATHESIS;
 }
@@ -333,31 +332,6 @@ function runSchemathesis(schemathesis, url, auth) {
     const child = spawn(schemathesis, args, { cwd: ROOT, stdio: 'inherit', env });
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
-  });
-}
-
-/**
- * @param {string} command
- * @param {string[]} args
- */
-function run(command, args) {
-  return new Promise((resolve, reject) => {
-    execFile(command, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${path.basename(command)} ${args.join(' ')} failed:\n${stderr}${stdout}`.trim()));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** @returns {Promise<number>} */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
   });
 }
 
