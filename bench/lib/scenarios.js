@@ -270,8 +270,16 @@ function scenarios(f) {
     await calls.deleteMany(written);
   };
   const userId = new ObjectId(f.userId);
-  const record = (/** @type {string} */ org, /** @type {ObjectId | null} */ contactId, /** @type {string} */ to) =>
-    calls.insertOne(callDocument(new ObjectId(org), userId, { to, contactId }, new Date()));
+  const phoneNumbers = f.db.collection('phone_numbers');
+  // The caller ID's lookups (the user's own number, then the organization's default), then the insert.
+  const record = async (/** @type {string} */ org, /** @type {ObjectId | null} */ contactId, /** @type {string} */ to) => {
+    const organizationId = new ObjectId(org);
+    const own = await phoneNumbers.findOne({ organizationId, userIds: userId }, { sort: { _id: 1 } });
+    const marker = own ? null : await f.db.collection('phone_number_defaults').findOne({ _id: organizationId });
+    const organizationDefault = marker ? await phoneNumbers.findOne({ _id: marker.phoneNumberId, organizationId }) : null;
+    const from = own?.number ?? organizationDefault?.number ?? CALLER_ID;
+    await calls.insertOne(callDocument(organizationId, userId, { to, contactId, from, providerPhoneNumber: from }, new Date()));
+  };
   return [
     {
       id: 'initiate-phone',
