@@ -1,11 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsDateTime, IsNotBefore } from '../../common/date-time';
 import { TIME_ID_CURSOR } from '../../common/cursor';
 import { IsE164PhoneNumber, normalizePhoneNumber, TYPED_PHONE_NUMBER_IN_QUERY } from '../../common/phone-number';
 import { CALL_STATUSES, CallStatus } from '../call-status';
 import { CALL_DIRECTIONS, CallDirection } from '../schemas/call.schema';
+import { DEFAULT_PAGE_SIZE, PageSize } from '../../common/page-size.decorator';
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 
@@ -79,13 +80,8 @@ export class ListCallsQueryDto {
   @IsNotBefore('since')
   until?: string;
 
-  @ApiPropertyOptional({ description: 'Page size.', type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value))
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
+  @PageSize()
+  limit: number = DEFAULT_PAGE_SIZE;
 
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', pattern: TIME_ID_CURSOR.source })
   @IsOptional()

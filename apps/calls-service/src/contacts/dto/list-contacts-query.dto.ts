@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ID_CURSOR } from '../../common/cursor';
+import { DEFAULT_PAGE_SIZE, PageSize } from '../../common/page-size.decorator';
 
 export class ListContactsQueryDto {
   @ApiPropertyOptional({ description: 'Words to find in the name, email, company or phone numbers (all words must match).', maxLength: 100 })
@@ -10,13 +10,8 @@ export class ListContactsQueryDto {
   @MaxLength(100)
   q?: string;
 
-  @ApiPropertyOptional({ description: 'Page size.', type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' && /^\d{1,4}$/.test(value) ? Number(value) : value))
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit: number = 20;
+  @PageSize()
+  limit: number = DEFAULT_PAGE_SIZE;
 
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page.', pattern: ID_CURSOR.source })
   @IsOptional()
