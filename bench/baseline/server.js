@@ -232,6 +232,7 @@ function validateListQuery(query) {
   if (cursor !== undefined && cursor !== null) {
     if (typeof cursor !== 'string' || cursor.length > 64) details.push({ field: 'cursor', message: 'cursor must be shorter than or equal to 64 characters' });
     if (typeof cursor !== 'string') details.push({ field: 'cursor', message: 'cursor must be a string' });
+    else if (!/^[A-Za-z0-9_-]{26}[AEIMQUYcgkosw048]$/.test(cursor)) details.push({ field: 'cursor', message: 'cursor is not a cursor this service issued' });
   }
   if (details.length > 0) throw new HttpError(400, details.map((detail) => detail.message).join('; '), { details });
   return { limit: /** @type {number} */ (limit), cursor: typeof cursor === 'string' ? cursor : undefined };
