@@ -13,10 +13,10 @@ const { execFile, spawn } = require('node:child_process');
 const { createHash } = require('node:crypto');
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { pathToFileURL } = require('node:url');
+const { freePort } = require('./lib/service');
 
 const FERRETDB_WRAPPER = path.join(__dirname, '..', 'tools', 'ferretdb');
 const FERRETDB_VERSION = 'v1.24.2';
@@ -295,18 +295,6 @@ function run(command, args, cwd, env) {
   });
 }
 
-/** @returns {Promise<number>} a port nobody listens on right now */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * @param {string} name
  * @returns {string | undefined} its path, like `command -v`
@@ -343,4 +331,4 @@ function errorMessage(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
-module.exports = { freePort, run, startDatabase };
+module.exports = { run, startDatabase };

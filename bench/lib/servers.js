@@ -7,9 +7,8 @@
  */
 
 const { spawn } = require('node:child_process');
-const fs = require('node:fs');
-const net = require('node:net');
 const path = require('node:path');
+const { startNodeServer } = require('../../scripts/lib/service');
 
 const ROOT = path.join(__dirname, '..', '..');
 const START_TIMEOUT_MS = 30_000;
@@ -51,18 +50,6 @@ for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
   });
 }
 
-/** @returns {Promise<number>} */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * @typedef {object} Server
  * @property {string} name
@@ -78,41 +65,15 @@ function freePort() {
  * @returns {Promise<Server>}
  */
 async function startServer({ name, script, nodeArgs = [], env, logDir, readyPath }) {
-  const port = await freePort();
   const logFile = path.join(logDir, `${name}.log`);
-  const output = fs.openSync(logFile, 'w');
-  const child = spawn(process.execPath, [...nodeArgs, script], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', output, output],
-  });
-  fs.closeSync(output);
-  children.add(child);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  exited.then(() => children.delete(child));
-
+  const server = await startNodeServer({ name, script, nodeArgs, env, cwd: ROOT, logFile, readyPath, anyStatus: true, timeoutMs: START_TIMEOUT_MS });
+  children.add(server.process);
+  server.exited.then(() => children.delete(server.process));
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-    await exited;
-    clearTimeout(killer);
+    await server.stop('SIGTERM', KILL_AFTER_MS);
   };
   onCleanup(stop);
-
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} while starting; see ${logFile}:\n${tail(logFile)}`);
-    try {
-      await fetch(`${url}${readyPath}`);
-      break;
-    } catch {
-      if (Date.now() > deadline) throw new Error(`${name} did not answer within ${START_TIMEOUT_MS / 1000} s; see ${logFile}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  return { name, url, pid: /** @type {number} */ (child.pid), logFile, stop };
+  return { name, url: server.url, pid: /** @type {number} */ (server.process.pid), logFile, stop };
 }
 
 /**
@@ -131,15 +92,6 @@ function run(command, args) {
       else reject(new Error(`${path.basename(command)} ${args.join(' ')} failed (${code ?? signal})`));
     });
   });
-}
-
-/** @param {string} file */
-function tail(file) {
-  try {
-    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-20).join('\n');
-  } catch {
-    return '(no output)';
-  }
 }
 
 module.exports = { ROOT, onCleanup, cleanUp, startServer, run };

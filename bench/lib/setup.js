@@ -9,6 +9,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { MongoClient } = require('mongodb');
 const { startDatabase } = require('../../scripts/database');
+const { SINCH_EXAMPLE } = require('../../scripts/lib/service');
 const { CALLER_ID, JWT_SECRET, databaseName, seed } = require('./scenarios');
 const { ROOT, onCleanup, run, startServer } = require('./servers');
 
@@ -66,8 +67,8 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
     // The limiter still counts every request, on both servers.
     THROTTLE_LIMIT: '1000000000',
     // Required by the service since Sinch callbacks; no scenario calls Sinch.
-    SINCH_APPLICATION_KEY: '669e367e-6bba-48ab-af15-266871c28135',
-    SINCH_APPLICATION_SECRET: 'QmVuY2htYXJrU2VjcmV0MTIzNA==',
+    SINCH_APPLICATION_KEY: SINCH_EXAMPLE.applicationKey,
+    SINCH_APPLICATION_SECRET: SINCH_EXAMPLE.applicationSecret,
   };
   // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
   // after of the service itself, paired round by round, with the conformance check comparing the two.
