@@ -59,8 +59,8 @@ const json =
 const errorBody = (statusCode: number, error: string) => ({ success: false, statusCode, error, message: `${error} for the test` });
 const tooMany = (retryAfter: string) => json(429, errorBody(429, 'Too Many Requests'), { 'Retry-After': retryAfter });
 const unavailable = json(503, errorBody(503, 'Service Unavailable'));
-const recorded = json(201, { success: true, data: { id: '64f0a1b2c3d4e5f6a7b8c9d0' } });
-const contact = json(201, { success: true, data: { id: '64f0a1b2c3d4e5f6a7b8c9d1' } });
+const recorded = json(201, { success: true, call: { _id: '64f0a1b2c3d4e5f6a7b8c9d0' }, message: 'Call recorded' });
+const contact = json(201, { success: true, contact: { _id: '64f0a1b2c3d4e5f6a7b8c9d1' } });
 
 const INITIATE = '/api/calls/sdk/initiate';
 
@@ -89,7 +89,7 @@ describe('createCallsClient', () => {
     const { data, error } = await initiate();
 
     expect(error).toBeUndefined();
-    expect(data?.data.id).toBe('64f0a1b2c3d4e5f6a7b8c9d0');
+    expect(data?.call._id).toBe('64f0a1b2c3d4e5f6a7b8c9d0');
     const keys = server.seen.map((request) => request.headers['idempotency-key']);
     expect(keys).toHaveLength(3);
     expect(keys[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -142,13 +142,13 @@ describe('createCallsClient', () => {
 
   it('does not send a POST without a key again after a 503, which may have recorded it, but does after a 429', async () => {
     server.answer(unavailable, contact);
-    const refused = await client().POST('/api/contacts', { body: { name: 'Ada', phoneNumber: '+14165550199' } });
+    const refused = await client().POST('/api/contacts', { body: { firstName: 'Ada', phoneNumber: '+14165550199' } });
     expect(refused.response.status).toBe(503);
     expect(server.seen).toHaveLength(1);
     expect(server.seen[0].headers['idempotency-key']).toBeUndefined();
 
     server.answer(tooMany('0'), contact);
-    const created = await client().POST('/api/contacts', { body: { name: 'Ada', phoneNumber: '+14165550199' } });
+    const created = await client().POST('/api/contacts', { body: { firstName: 'Ada', phoneNumber: '+14165550199' } });
     expect(created.response.status).toBe(201);
     expect(server.seen).toHaveLength(2);
   });
@@ -186,7 +186,7 @@ describe('createCallsClient', () => {
   it('unwrap returns the data, or throws a CallsApiError carrying the error body and request id', async () => {
     server.answer(recorded, json(404, errorBody(404, 'Not Found'), { 'X-Request-Id': 'req-1' }));
 
-    expect(unwrap(await initiate()).data.id).toBe('64f0a1b2c3d4e5f6a7b8c9d0');
+    expect(unwrap(await initiate()).call._id).toBe('64f0a1b2c3d4e5f6a7b8c9d0');
     const failure = await client()
       .GET('/api/calls/{id}', { params: { path: { id: '64f0a1b2c3d4e5f6a7b8c9d0' } } })
       .then(unwrap)
