@@ -7,6 +7,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { FastifyInstance } from 'fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { enableCors } from './common/http/cors';
 import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
 import { Environment } from './config/environment';
@@ -81,24 +82,4 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   app.useGlobalFilters(new AllExceptionsFilter(app.get(HttpAdapterHost)));
   serveOpenApi(app);
   return app;
-}
-
-/**
- * Lets the pages of the allowed origins (the web dialer's) call the API with a bearer token. Tokens
- * travel in a header, not in cookies, so no credentials mode is needed. Any other origin gets no CORS
- * headers at all, and its browser refuses to hand it the answer.
- */
-function enableCors(app: NestFastifyApplication, origins: string[]): void {
-  if (origins.length === 0) return;
-  const allowed = new Set(origins);
-  app.enableCors({
-    // A function rather than the list: with a list, @fastify/cors still sends its other CORS headers to
-    // origins that are not on it.
-    origin: (origin: string | undefined, callback: (error: Error | null, allow: string | false) => void) =>
-      callback(null, origin !== undefined && allowed.has(origin) ? origin : false),
-    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', REQUEST_ID_HEADER],
-    exposedHeaders: [REQUEST_ID_HEADER, 'Retry-After'],
-    maxAge: 600,
-  });
 }

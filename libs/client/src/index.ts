@@ -1,0 +1,5 @@
+export { createCallsClient, IDEMPOTENCY_KEY_HEADER, KEYED_OPERATIONS, newIdempotencyKey, retryAfterMs, unwrap } from './client';
+export type { CallsClient, CallsClientOptions, ClientResult, RetryOptions } from './client';
+export { CallsApiError, isErrorResponse } from './errors';
+export type { ErrorResponse } from './errors';
+export type { components, operations, paths } from './generated/openapi';
