@@ -209,6 +209,81 @@ describe('PhoneNumbersController', () => {
     });
   });
 
+  describe('writes by admins at the same time', () => {
+    const ROUNDS = 5;
+    const numbersOf = async (admin: TestUser) =>
+      (await list(admin).expect(200)).body.phoneNumbers as { _id: string; number: string; label: string | null; isDefault: boolean; userIds: string[] }[];
+
+    it('lose no change: one admin relabelling a number while another assigns its users keeps both', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+      const id = (await create(admin, { number: '+14165550111' }).expect(201)).body.phoneNumber._id;
+
+      for (let round = 0; round < ROUNDS; round++) {
+        const agents = [newId(), newId()];
+        await Promise.all([
+          update(admin, id, { userIds: agents }).expect(200),
+          ...Array.from({ length: 6 }, (_, index) => update(other, id, { label: `Round ${round}.${index}` }).expect(200)),
+        ]);
+
+        const [stored] = await numbersOf(admin);
+        expect({ round, userIds: stored.userIds }).toEqual({ round, userIds: agents });
+        expect(stored.label).toMatch(new RegExp(`^Round ${round}\\.`));
+      }
+    });
+
+    it('keep the default that was set when another admin clears the old one', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+      const first = (await create(admin, { number: '+14165550111' }).expect(201)).body.phoneNumber._id;
+      const second = (await create(admin, { number: '+14165550122' }).expect(201)).body.phoneNumber._id;
+
+      for (let round = 0; round < ROUNDS; round++) {
+        await update(admin, first, { isDefault: true }).expect(200);
+
+        // In either order the outcome is the second number as the default: clearing only clears the first.
+        await Promise.all([update(other, first, { isDefault: false }).expect(200), update(admin, second, { isDefault: true }).expect(200)]);
+
+        const defaults = (await numbersOf(admin)).filter((phoneNumber) => phoneNumber.isDefault).map((phoneNumber) => phoneNumber._id);
+        expect({ round, defaults }).toEqual({ round, defaults: [second] });
+      }
+    });
+
+    it('leave a user on exactly one number when two admins assign them to different numbers', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+      const first = (await create(admin, { number: '+14165550111' }).expect(201)).body.phoneNumber._id;
+      const second = (await create(admin, { number: '+14165550122' }).expect(201)).body.phoneNumber._id;
+
+      for (let round = 0; round < ROUNDS; round++) {
+        const agent = newId();
+        await Promise.all([update(admin, first, { userIds: [agent] }).expect(200), update(other, second, { userIds: [agent] }).expect(200)]);
+
+        const holding = (await numbersOf(admin)).filter((phoneNumber) => phoneNumber.userIds.includes(agent));
+        expect({ round, holding: holding.length }).toEqual({ round, holding: 1 });
+      }
+    });
+
+    it('never bring back a number another admin deleted, nor leave the default on it', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+
+      for (let round = 0; round < ROUNDS; round++) {
+        const id = (await create(admin, { number: `+1416555012${round}` }).expect(201)).body.phoneNumber._id;
+
+        const [patched] = await Promise.all([
+          update(admin, id, { isDefault: true, label: 'Main' }),
+          request(app.url).delete(`${NUMBERS}/${id}`).set('Authorization', other.bearer).expect(204),
+        ]);
+
+        expect([200, 404]).toContain(patched.status);
+        expect(await numbersOf(admin)).toEqual([]);
+        const marker = await app.db.collection('phone_number_defaults').findOne({ _id: new Types.ObjectId(admin.organizationId) });
+        expect({ round, default: marker?.phoneNumberId ?? null }).toEqual({ round, default: null });
+      }
+    });
+  });
+
   describe('caller ID of a new call', () => {
     it('is the user\'s own number, else the organization\'s default, else DEFAULT_CALLER_ID', async () => {
       const admin = adminUser();

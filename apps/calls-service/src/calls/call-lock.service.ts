@@ -35,7 +35,7 @@ export class CallLockService {
     // The lease frees a lock that could not be released anyway; the next writer waits at most that long.
     const onReleaseError = (error: unknown) => this.logger.warn(`Could not release the lock of call ${callId.toHexString()}: ${String(error)}`);
     try {
-      return await this.leases.withLease(callId, WAIT_MS, work, onReleaseError);
+      return await this.leases.withLease(callId, { waitMs: WAIT_MS, onReleaseError }, work);
     } catch (error) {
       throw error instanceof LeaseTimeout ? new CallLockTimeout() : error;
     }

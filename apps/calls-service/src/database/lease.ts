@@ -19,6 +19,15 @@ export class LeaseTimeout extends Error {
   }
 }
 
+export interface WithLeaseOptions {
+  /** How long to wait for the lease's holder to release it or die. */
+  waitMs: number;
+  /** Renew the lease while the work runs, for a lease shorter than the work may take. */
+  renew?: boolean;
+  /** A lease that could not be released lapses by itself; this says so. */
+  onReleaseError: (error: unknown) => void;
+}
+
 /** What trying once found: the lease is now ours, or another holder's until a time. */
 export type LeaseAttempt = { token: string; tookOver: boolean } | { heldUntil: Date };
 
@@ -75,12 +84,17 @@ export class Leases<Id extends Types.ObjectId | string> {
     throw new LeaseTimeout();
   }
 
-  /** Runs `work` holding the lease on `id`; the lease is released after it, or lapses if that fails. */
-  async withLease<T>(id: Id, waitMs: number, work: () => Promise<T>, onReleaseError: (error: unknown) => void): Promise<T> {
+  /**
+   * Runs `work` holding the lease on `id`, renewing it meanwhile if asked; the lease is released after
+   * it, or lapses if that fails. Throws LeaseTimeout, before any work, when the lease cannot be had.
+   */
+  async withLease<T>(id: Id, { waitMs, renew = false, onReleaseError }: WithLeaseOptions, work: () => Promise<T>): Promise<T> {
     const token = await this.acquire(id, waitMs);
+    const stopRenewing = renew ? this.keepAlive(id, token) : () => undefined;
     try {
       return await work();
     } finally {
+      stopRenewing();
       await this.release(id, token).catch(onReleaseError);
     }
   }

@@ -57,7 +57,7 @@ export class PhoneNumbersController {
     description: 'Its users fall back to the organization\'s default. Calls already placed keep their `from`.',
   })
   @ApiNoContentResponse({ description: 'The number was removed.' })
-  @ApiErrorResponses(400, 401, 403, 404)
+  @ApiErrorResponses(400, 401, 403, 404, 409)
   deletePhoneNumber(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
     return this.phoneNumbersService.remove(user.organizationId, id);
   }
