@@ -100,6 +100,63 @@ describe('PhoneNumbersController', () => {
       ]);
     });
 
+    it('answers every number of a small organization on one page, with no next cursor', async () => {
+      const admin = adminUser();
+      await create(admin, { number: '+14165550111' }).expect(201);
+
+      const response = await list(admin).expect(200);
+
+      expectContract('get', NUMBERS, response);
+      expect(response.body).toEqual({ success: true, phoneNumbers: [expect.objectContaining({ number: '+14165550111' })], nextCursor: null });
+    });
+
+    it('pages in E.164 order with limit and cursor, never repeating or skipping a number', async () => {
+      const admin = adminUser();
+      for (const number of ['+442071838751', '+14165550122', '+14165550111', '+33142685300', '+14165550133']) await create(admin, { number }).expect(201);
+      await create(adminUser(), { number: '+14165550144' }).expect(201);
+      const page = (cursor?: string) => request(app.url).get(NUMBERS).query({ limit: 2, ...(cursor ? { cursor } : {}) }).set('Authorization', admin.bearer);
+
+      const first = await page().expect(200);
+      const second = await page(first.body.nextCursor).expect(200);
+      // A number added behind the cursor meanwhile is not on a later page; one ahead of it is.
+      await create(admin, { number: '+14165550100' }).expect(201);
+      await create(admin, { number: '+39061234567' }).expect(201);
+      const last = await page(second.body.nextCursor).expect(200);
+
+      for (const response of [first, second, last]) expectContract('get', NUMBERS, response);
+      const numbers = (response: request.Response) => response.body.phoneNumbers.map((n: { number: string }) => n.number);
+      expect([numbers(first), numbers(second), numbers(last)]).toEqual([
+        ['+14165550111', '+14165550122'],
+        ['+14165550133', '+33142685300'],
+        ['+39061234567', '+442071838751'],
+      ]);
+      expect(first.body.nextCursor).toMatch(/^[A-Za-z0-9_-]{3,20}$/);
+      expect(second.body.nextCursor).toMatch(/^[A-Za-z0-9_-]{3,20}$/);
+      expect(last.body.nextCursor).toBeNull();
+    });
+
+    it('takes any cursor of the published form as a place in the order, as the contract says', async () => {
+      const admin = adminUser();
+      await create(admin, { number: '+14165550111' }).expect(201);
+      await create(admin, { number: '+442071838751' }).expect(201);
+
+      const response = await request(app.url).get(NUMBERS).query({ cursor: Buffer.from('20').toString('base64url') }).set('Authorization', admin.bearer).expect(200);
+
+      expectContract('get', NUMBERS, response);
+      expect(response.body.phoneNumbers.map((n: { number: string }) => n.number)).toEqual(['+442071838751']);
+    });
+
+    it.each([
+      ['a limit of 0', { limit: '0' }, 'limit must not be less than 1'],
+      ['a limit above 100', { limit: '101' }, 'limit must not be greater than 100'],
+      ['a cursor it did not issue', { cursor: 'not-a-cursor!' }, 'cursor is not a cursor this service issued'],
+    ])('answers 400 for %s', async (_label, query, message) => {
+      const response = await request(app.url).get(NUMBERS).query(query).set('Authorization', adminUser().bearer).expect(400);
+
+      expectContract('get', NUMBERS, response);
+      expect(response.body.message).toBe(message);
+    });
+
     it('requires a bearer token', async () => {
       const response = await request(app.url).get(NUMBERS).expect(401);
 

@@ -7,8 +7,10 @@ import { isDuplicateKeyError } from '../common/mongo-errors';
 import { Environment } from '../config/environment';
 import { LeaseRecord, Leases, LeaseTimeout } from '../database/lease';
 import { CreatePhoneNumberDto } from './dto/create-phone-number.dto';
+import { ListPhoneNumbersQueryDto } from './dto/list-phone-numbers-query.dto';
 import { PhoneNumberDto } from './dto/phone-number.dto';
 import { UpdatePhoneNumberDto } from './dto/update-phone-number.dto';
+import { decodeNumberCursor, encodeNumberCursor } from './phone-number-cursor';
 import { toPhoneNumberDto } from './phone-number.mapper';
 import { PHONE_NUMBER_LOCK, PhoneNumber, PhoneNumberDefault, PhoneNumberRecord } from './schemas/phone-number.schema';
 
@@ -51,13 +53,20 @@ export class PhoneNumbersService {
     return this.findOne(organizationId, created._id.toHexString());
   }
 
-  async list(organizationId: string): Promise<PhoneNumberDto[]> {
+  async list(organizationId: string, query: ListPhoneNumbersQueryDto): Promise<{ phoneNumbers: PhoneNumberDto[]; nextCursor: string | null }> {
     const organization = new Types.ObjectId(organizationId);
-    const [numbers, defaultId] = await Promise.all([
-      this.phoneNumberModel.find({ organizationId: organization }).sort({ number: 1 }).lean<PhoneNumberRecord[]>(),
+    const filter: QueryFilter<PhoneNumber> = { organizationId: organization };
+    if (query.cursor) filter.number = { $gt: decodeNumberCursor(query.cursor) };
+    const [page, defaultId] = await Promise.all([
+      this.phoneNumberModel.find(filter).sort({ number: 1 }).limit(query.limit + 1).lean<PhoneNumberRecord[]>(),
       this.defaultIdOf(organization),
     ]);
-    return numbers.map((phoneNumber) => toPhoneNumberDto(phoneNumber, defaultId));
+    const hasMore = page.length > query.limit;
+    const numbers = hasMore ? page.slice(0, query.limit) : page;
+    return {
+      phoneNumbers: numbers.map((phoneNumber) => toPhoneNumberDto(phoneNumber, defaultId)),
+      nextCursor: hasMore ? encodeNumberCursor(numbers[numbers.length - 1].number) : null,
+    };
   }
 
   async findOne(organizationId: string, id: string): Promise<PhoneNumberDto> {
