@@ -345,7 +345,7 @@ describe('CallsController: expired Idempotency-Keys', () => {
   });
   afterAll(() => app.stop());
 
-  it('are purged in the background, while live keys stay', async () => {
+  it('are purged in the background with the leases dead attempts left, while live keys stay', async () => {
     const now = Date.now();
     const key = (id: string, expiresAt: number) => ({
       _id: id,
@@ -358,19 +358,27 @@ describe('CallsController: expired Idempotency-Keys', () => {
     });
     const stored = app.db.collection<{ _id: string }>('idempotency_keys');
     await stored.insertMany([key('expired-1', now - 1000), key('expired-2', now - DAY_MS), key('live', now + 60_000)]);
+    const leases = app.db.collection<{ _id: string; token: string; expiresAt: Date }>('idempotency_leases');
+    await leases.insertMany([
+      { _id: 'left-by-a-dead-process', token: 't', expiresAt: new Date(now - 5 * 60_000) },
+      { _id: 'held', token: 't', expiresAt: new Date(now + 1000) },
+    ]);
     const user = testUser();
 
     await request(app.url).post(INITIATE).set('Authorization', user.bearer).set('Idempotency-Key', 'trigger').send({ phoneNumber: '+14165550199' }).expect(201);
 
     let left: string[] = [];
+    let leasesLeft: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       left = (await stored.find().toArray()).map((document) => document._id).sort();
-      if (!left.includes('expired-1') && !left.includes('expired-2')) break;
+      leasesLeft = (await leases.find().toArray()).map((lease) => lease._id);
+      if (!left.includes('expired-1') && !left.includes('expired-2') && leasesLeft.length === 1) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(left).toHaveLength(2);
     expect(left).toContain('live');
     expect(left).not.toContain('expired-1');
     expect(left).not.toContain('expired-2');
+    expect(leasesLeft).toEqual(['held']);
   });
 });
