@@ -29,7 +29,7 @@ export interface WithLeaseOptions {
 }
 
 /** What trying once found: the lease is now ours, or another holder's until a time. */
-export type LeaseAttempt = { token: string; tookOver: boolean } | { heldUntil: Date };
+export type LeaseAttempt = { token: string } | { heldUntil: Date };
 
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 50;
@@ -52,12 +52,11 @@ export class Leases<Id extends Types.ObjectId | string> {
   /** Takes the lease if it is free or has expired; never waits. */
   async tryAcquire(id: Id): Promise<LeaseAttempt> {
     const token = randomUUID();
-    let tookOver = false;
     // Each round ends in an insert that wins, a live holder, or a lease that went away meanwhile: try again.
     for (let round = 0; ; round++) {
       try {
         await this.model.create({ _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) });
-        return { token, tookOver };
+        return { token };
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
       }
@@ -66,7 +65,6 @@ export class Leases<Id extends Types.ObjectId | string> {
       if (round === MAX_ROUNDS) return { heldUntil: new Date() };
       // Deleting by token removes only the dead holder's lease, never one another taker just inserted.
       if (held) await this.model.deleteOne(byHolder(id, held.token));
-      tookOver ||= held !== null;
     }
   }
 
