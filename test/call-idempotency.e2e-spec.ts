@@ -125,6 +125,7 @@ describe('CallsController', () => {
       expect(await countCalls(app)).toBe(1);
       expect(await app.db.collection('calls').findOne({})).toMatchObject({ _id: new Types.ObjectId([...ids][0]) });
       expect(await keys().countDocuments()).toBe(1);
+      expect(await app.db.collection('idempotency_leases').countDocuments()).toBe(0);
     });
 
     it('keeps keys apart per user and per organization', async () => {
@@ -160,11 +161,14 @@ describe('CallsController', () => {
       await insertContact(app, { _id: contactId, organizationId: user.organizationId });
 
       const retried = await initiate(user, { contactId }, 'retry-me').expect(201);
+      const otherBody = await initiate(user, { contactId: newId() }, 'retry-me-too');
+      await initiate(user, { contactId }, 'retry-me-too').expect(201);
 
+      expect(otherBody.status).toBe(404);
       expectContract('post', INITIATE, failed);
       expect(retried.headers['idempotent-replayed']).toBeUndefined();
       expect(retried.body.call.contactId).toBe(contactId);
-      expect(await countCalls(app)).toBe(1);
+      expect(await countCalls(app)).toBe(2);
     });
 
     it('treats an expired key as new', async () => {
@@ -182,19 +186,25 @@ describe('CallsController', () => {
       expect(stored.expiresAt.getTime()).toBeGreaterThan(Date.now() + DAY_MS - 60_000);
     });
 
-    describe('a repeat that finds the first request still running', () => {
-      /** The claim a first request leaves while it is still creating its call, written straight to the database. */
-      async function pendingClaim(user: TestUser, body: object, key: string, age: number): Promise<Types.ObjectId> {
+    describe('a repeat that finds another attempt on its key', () => {
+      const leases = () => app.db.collection<{ _id: string; token: string; expiresAt: Date }>('idempotency_leases');
+
+      /**
+       * The claim an attempt leaves while it is still creating its call, or after it died, written
+       * straight to the database: the claim without its call, and the attempt's lease until `leaseUntil`.
+       */
+      async function pendingClaim(user: TestUser, body: object, key: string, leaseUntil: Date | null): Promise<Types.ObjectId> {
         const probe = await initiate(user, body, key).expect(201);
         const claim = await keys().findOne({});
         await app.db.collection('calls').deleteOne({ _id: new Types.ObjectId(probe.body.call._id) });
-        await keys().updateOne({ _id: claim!._id }, { $set: { createdAt: new Date(Date.now() - age) } });
+        if (leaseUntil) await leases().insertOne({ _id: claim!._id, token: 'first-attempt', expiresAt: leaseUntil });
         return claim!.resourceId;
       }
+      const inOneSecond = () => new Date(Date.now() + 1000);
 
       it('waits for it to finish and answers its call', async () => {
         const user = testUser();
-        const resourceId = await pendingClaim(user, { phoneNumber: '+14165550199' }, 'slow', 0);
+        const resourceId = await pendingClaim(user, { phoneNumber: '+14165550199' }, 'slow', inOneSecond());
 
         const repeat = initiate(user, { phoneNumber: '+14165550199' }, 'slow');
         const finished = new Promise((resolve) => setTimeout(resolve, 300)).then(() =>
@@ -208,13 +218,16 @@ describe('CallsController', () => {
         expect(await countCalls(app)).toBe(1);
       });
 
-      it('asks its client to retry with 409 when it does not finish in time', async () => {
+      it('asks its client to retry with 409 and Retry-After, within about a second, while it holds the key', async () => {
         const user = testUser();
-        await pendingClaim(user, { phoneNumber: '+14165550199' }, 'stuck', 0);
+        await pendingClaim(user, { phoneNumber: '+14165550199' }, 'stuck', new Date(Date.now() + 60_000));
 
+        const started = Date.now();
         const response = await initiate(user, { phoneNumber: '+14165550199' }, 'stuck').expect(409);
 
+        expect(Date.now() - started).toBeLessThan(2000);
         expectContract('post', INITIATE, response);
+        expect(response.headers['retry-after']).toBe('1');
         expect(response.body).toEqual({
           success: false,
           statusCode: 409,
@@ -222,15 +235,73 @@ describe('CallsController', () => {
           message: 'A request with this Idempotency-Key is still being carried out; retry shortly',
         });
         expect(await countCalls(app)).toBe(0);
-      }, 15_000);
+      });
 
-      it('creates the call itself, with the id the first request claimed, once that request is taken to have died', async () => {
+      it('answers 409 at once when that attempt shows it is alive by renewing its lease', async () => {
         const user = testUser();
-        const resourceId = await pendingClaim(user, { phoneNumber: '+14165550199' }, 'orphaned', 31_000);
+        const resourceId = await pendingClaim(user, { phoneNumber: '+14165550199' }, 'renewing', inOneSecond());
+        const renewing = setInterval(() => void leases().updateOne({ token: 'first-attempt' }, { $set: { expiresAt: inOneSecond() } }), 100);
 
+        try {
+          const started = Date.now();
+          await initiate(user, { phoneNumber: '+14165550199' }, 'renewing').expect(409);
+          expect(Date.now() - started).toBeLessThan(900);
+        } finally {
+          clearInterval(renewing);
+        }
+        expect(await app.db.collection('calls').countDocuments({ _id: resourceId })).toBe(0);
+      });
+
+      it('creates the call itself, with the id the first attempt claimed, as soon as that attempt\'s lease has lapsed', async () => {
+        const user = testUser();
+        const resourceId = await pendingClaim(user, { phoneNumber: '+14165550199' }, 'orphaned', new Date(Date.now() - 1));
+
+        const started = Date.now();
         const response = await initiate(user, { phoneNumber: '+14165550199' }, 'orphaned').expect(201);
 
+        expect(Date.now() - started).toBeLessThan(1000);
+        expect(response.headers['idempotent-replayed']).toBeUndefined();
         expect(response.body.call._id).toBe(resourceId.toHexString());
+        expect(await countCalls(app)).toBe(1);
+        expect(await leases().countDocuments()).toBe(0);
+      });
+
+      it('creates it, with the claimed id, when the attempt died before taking its lease', async () => {
+        const user = testUser();
+        const resourceId = await pendingClaim(user, { phoneNumber: '+14165550199' }, 'no-lease', null);
+
+        const response = await initiate(user, { phoneNumber: '+14165550199' }, 'no-lease').expect(201);
+
+        expect(response.body.call._id).toBe(resourceId.toHexString());
+        expect(await countCalls(app)).toBe(1);
+      });
+
+      it('answers the call that attempt did record before it died, as a replay', async () => {
+        const user = testUser();
+        const first = await initiate(user, { phoneNumber: '+14165550199' }, 'recorded').expect(201);
+        const [claim] = await keys().find().toArray();
+        await leases().insertOne({ _id: claim._id, token: 'first-attempt', expiresAt: new Date(Date.now() - 1) });
+
+        const retried = await initiate(user, { phoneNumber: '+14165550199' }, 'recorded').expect(201);
+
+        expect(retried.headers['idempotent-replayed']).toBe('true');
+        expect(retried.body.call._id).toBe(first.body.call._id);
+        expect(await countCalls(app)).toBe(1);
+      });
+
+      it('keeps a claim that a retry failed to carry out, so a later retry still makes that same call', async () => {
+        const user = testUser();
+        const contactId = await insertContact(app, { organizationId: user.organizationId });
+        const resourceId = await pendingClaim(user, { contactId }, 'taken-over', null);
+        await app.db.collection('contacts').deleteMany({});
+
+        await initiate(user, { contactId }, 'taken-over').expect(404);
+        await insertContact(app, { _id: contactId, organizationId: user.organizationId });
+        const other = await initiate(user, { phoneNumber: '+14165550123' }, 'taken-over').expect(422);
+        const retried = await initiate(user, { contactId }, 'taken-over').expect(201);
+
+        expect(other.body.message).toBe('This Idempotency-Key was already used with a different request body');
+        expect(retried.body.call._id).toBe(resourceId.toHexString());
         expect(await countCalls(app)).toBe(1);
       });
     });
@@ -274,7 +345,7 @@ describe('CallsController: expired Idempotency-Keys', () => {
   });
   afterAll(() => app.stop());
 
-  it('are purged in the background, while live keys stay', async () => {
+  it('are purged in the background with the leases dead attempts left, while live keys stay', async () => {
     const now = Date.now();
     const key = (id: string, expiresAt: number) => ({
       _id: id,
@@ -287,19 +358,27 @@ describe('CallsController: expired Idempotency-Keys', () => {
     });
     const stored = app.db.collection<{ _id: string }>('idempotency_keys');
     await stored.insertMany([key('expired-1', now - 1000), key('expired-2', now - DAY_MS), key('live', now + 60_000)]);
+    const leases = app.db.collection<{ _id: string; token: string; expiresAt: Date }>('idempotency_leases');
+    await leases.insertMany([
+      { _id: 'left-by-a-dead-process', token: 't', expiresAt: new Date(now - 5 * 60_000) },
+      { _id: 'held', token: 't', expiresAt: new Date(now + 1000) },
+    ]);
     const user = testUser();
 
     await request(app.url).post(INITIATE).set('Authorization', user.bearer).set('Idempotency-Key', 'trigger').send({ phoneNumber: '+14165550199' }).expect(201);
 
     let left: string[] = [];
+    let leasesLeft: string[] = [];
     for (let attempt = 0; attempt < 50; attempt++) {
       left = (await stored.find().toArray()).map((document) => document._id).sort();
-      if (!left.includes('expired-1') && !left.includes('expired-2')) break;
+      leasesLeft = (await leases.find().toArray()).map((lease) => lease._id);
+      if (!left.includes('expired-1') && !left.includes('expired-2') && leasesLeft.length === 1) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(left).toHaveLength(2);
     expect(left).toContain('live');
     expect(left).not.toContain('expired-1');
     expect(left).not.toContain('expired-2');
+    expect(leasesLeft).toEqual(['held']);
   });
 });

@@ -100,6 +100,63 @@ describe('PhoneNumbersController', () => {
       ]);
     });
 
+    it('answers every number of a small organization on one page, with no next cursor', async () => {
+      const admin = adminUser();
+      await create(admin, { number: '+14165550111' }).expect(201);
+
+      const response = await list(admin).expect(200);
+
+      expectContract('get', NUMBERS, response);
+      expect(response.body).toEqual({ success: true, phoneNumbers: [expect.objectContaining({ number: '+14165550111' })], nextCursor: null });
+    });
+
+    it('pages in E.164 order with limit and cursor, never repeating or skipping a number', async () => {
+      const admin = adminUser();
+      for (const number of ['+442071838751', '+14165550122', '+14165550111', '+33142685300', '+14165550133']) await create(admin, { number }).expect(201);
+      await create(adminUser(), { number: '+14165550144' }).expect(201);
+      const page = (cursor?: string) => request(app.url).get(NUMBERS).query({ limit: 2, ...(cursor ? { cursor } : {}) }).set('Authorization', admin.bearer);
+
+      const first = await page().expect(200);
+      const second = await page(first.body.nextCursor).expect(200);
+      // A number added behind the cursor meanwhile is not on a later page; one ahead of it is.
+      await create(admin, { number: '+14165550100' }).expect(201);
+      await create(admin, { number: '+39061234567' }).expect(201);
+      const last = await page(second.body.nextCursor).expect(200);
+
+      for (const response of [first, second, last]) expectContract('get', NUMBERS, response);
+      const numbers = (response: request.Response) => response.body.phoneNumbers.map((n: { number: string }) => n.number);
+      expect([numbers(first), numbers(second), numbers(last)]).toEqual([
+        ['+14165550111', '+14165550122'],
+        ['+14165550133', '+33142685300'],
+        ['+39061234567', '+442071838751'],
+      ]);
+      expect(first.body.nextCursor).toMatch(/^[A-Za-z0-9_-]{3,20}$/);
+      expect(second.body.nextCursor).toMatch(/^[A-Za-z0-9_-]{3,20}$/);
+      expect(last.body.nextCursor).toBeNull();
+    });
+
+    it('takes any cursor of the published form as a place in the order, as the contract says', async () => {
+      const admin = adminUser();
+      await create(admin, { number: '+14165550111' }).expect(201);
+      await create(admin, { number: '+442071838751' }).expect(201);
+
+      const response = await request(app.url).get(NUMBERS).query({ cursor: Buffer.from('20').toString('base64url') }).set('Authorization', admin.bearer).expect(200);
+
+      expectContract('get', NUMBERS, response);
+      expect(response.body.phoneNumbers.map((n: { number: string }) => n.number)).toEqual(['+442071838751']);
+    });
+
+    it.each([
+      ['a limit of 0', { limit: '0' }, 'limit must not be less than 1'],
+      ['a limit above 100', { limit: '101' }, 'limit must not be greater than 100'],
+      ['a cursor it did not issue', { cursor: 'not-a-cursor!' }, 'cursor is not a cursor this service issued'],
+    ])('answers 400 for %s', async (_label, query, message) => {
+      const response = await request(app.url).get(NUMBERS).query(query).set('Authorization', adminUser().bearer).expect(400);
+
+      expectContract('get', NUMBERS, response);
+      expect(response.body.message).toBe(message);
+    });
+
     it('requires a bearer token', async () => {
       const response = await request(app.url).get(NUMBERS).expect(401);
 
@@ -206,6 +263,81 @@ describe('PhoneNumbersController', () => {
       expectContract('delete', NUMBER, await request(app.url).delete(`${NUMBERS}/${id}`).set('Authorization', adminUser().bearer).expect(404));
       expectContract('delete', NUMBER, await request(app.url).delete(`${NUMBERS}/nope`).set('Authorization', admin.bearer).expect(400));
       expect((await list(admin)).body.phoneNumbers).toHaveLength(1);
+    });
+  });
+
+  describe('writes by admins at the same time', () => {
+    const ROUNDS = 5;
+    const numbersOf = async (admin: TestUser) =>
+      (await list(admin).expect(200)).body.phoneNumbers as { _id: string; number: string; label: string | null; isDefault: boolean; userIds: string[] }[];
+
+    it('lose no change: one admin relabelling a number while another assigns its users keeps both', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+      const id = (await create(admin, { number: '+14165550111' }).expect(201)).body.phoneNumber._id;
+
+      for (let round = 0; round < ROUNDS; round++) {
+        const agents = [newId(), newId()];
+        await Promise.all([
+          update(admin, id, { userIds: agents }).expect(200),
+          ...Array.from({ length: 6 }, (_, index) => update(other, id, { label: `Round ${round}.${index}` }).expect(200)),
+        ]);
+
+        const [stored] = await numbersOf(admin);
+        expect({ round, userIds: stored.userIds }).toEqual({ round, userIds: agents });
+        expect(stored.label).toMatch(new RegExp(`^Round ${round}\\.`));
+      }
+    });
+
+    it('keep the default that was set when another admin clears the old one', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+      const first = (await create(admin, { number: '+14165550111' }).expect(201)).body.phoneNumber._id;
+      const second = (await create(admin, { number: '+14165550122' }).expect(201)).body.phoneNumber._id;
+
+      for (let round = 0; round < ROUNDS; round++) {
+        await update(admin, first, { isDefault: true }).expect(200);
+
+        // In either order the outcome is the second number as the default: clearing only clears the first.
+        await Promise.all([update(other, first, { isDefault: false }).expect(200), update(admin, second, { isDefault: true }).expect(200)]);
+
+        const defaults = (await numbersOf(admin)).filter((phoneNumber) => phoneNumber.isDefault).map((phoneNumber) => phoneNumber._id);
+        expect({ round, defaults }).toEqual({ round, defaults: [second] });
+      }
+    });
+
+    it('leave a user on exactly one number when two admins assign them to different numbers', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+      const first = (await create(admin, { number: '+14165550111' }).expect(201)).body.phoneNumber._id;
+      const second = (await create(admin, { number: '+14165550122' }).expect(201)).body.phoneNumber._id;
+
+      for (let round = 0; round < ROUNDS; round++) {
+        const agent = newId();
+        await Promise.all([update(admin, first, { userIds: [agent] }).expect(200), update(other, second, { userIds: [agent] }).expect(200)]);
+
+        const holding = (await numbersOf(admin)).filter((phoneNumber) => phoneNumber.userIds.includes(agent));
+        expect({ round, holding: holding.length }).toEqual({ round, holding: 1 });
+      }
+    });
+
+    it('never bring back a number another admin deleted, nor leave the default on it', async () => {
+      const admin = adminUser();
+      const other = adminUser(admin.organizationId);
+
+      for (let round = 0; round < ROUNDS; round++) {
+        const id = (await create(admin, { number: `+1416555012${round}` }).expect(201)).body.phoneNumber._id;
+
+        const [patched] = await Promise.all([
+          update(admin, id, { isDefault: true, label: 'Main' }),
+          request(app.url).delete(`${NUMBERS}/${id}`).set('Authorization', other.bearer).expect(204),
+        ]);
+
+        expect([200, 404]).toContain(patched.status);
+        expect(await numbersOf(admin)).toEqual([]);
+        const marker = await app.db.collection('phone_number_defaults').findOne({ _id: new Types.ObjectId(admin.organizationId) });
+        expect({ round, default: marker?.phoneNumberId ?? null }).toEqual({ round, default: null });
+      }
     });
   });
 

@@ -1,17 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isDuplicateKeyError } from '../common/mongo-errors';
+import { Leases, LeaseTimeout } from '../database/lease';
 import { CallLock } from './schemas/call-lock.schema';
 
 /** Longer than any update takes; a holder that has not released by then is taken to have died. */
 export const CALL_LOCK_LEASE_MS = 5_000;
 /** A waiter outlasts one lease, so a dead holder's lock is always taken over rather than waited out in vain. */
 const WAIT_MS = CALL_LOCK_LEASE_MS + 3_000;
-const FIRST_RETRY_MS = 5;
-const MAX_RETRY_MS = 50;
 
 /** Raised when the lock could not be had in time, which only sustained contention causes. */
 export class CallLockTimeout extends Error {
@@ -29,41 +25,19 @@ export class CallLockTimeout extends Error {
 @Injectable()
 export class CallLockService {
   private readonly logger = new Logger(CallLockService.name);
+  private readonly leases: Leases<Types.ObjectId>;
 
-  constructor(@InjectModel(CallLock.name) private readonly lockModel: Model<CallLock>) {}
-
-  async withLock<T>(callId: Types.ObjectId, work: () => Promise<T>): Promise<T> {
-    const token = await this.acquire(callId);
-    try {
-      return await work();
-    } finally {
-      await this.lockModel.deleteOne({ _id: callId, token }).catch((error: unknown) => {
-        // The lease frees it anyway; the next writer waits at most that long.
-        this.logger.warn(`Could not release the lock of call ${callId.toHexString()}: ${String(error)}`);
-      });
-    }
+  constructor(@InjectModel(CallLock.name) lockModel: Model<CallLock>) {
+    this.leases = new Leases(lockModel, CALL_LOCK_LEASE_MS);
   }
 
-  private async acquire(callId: Types.ObjectId): Promise<string> {
-    const token = randomUUID();
-    const deadline = Date.now() + WAIT_MS;
-    let delay = FIRST_RETRY_MS;
-    while (Date.now() < deadline) {
-      try {
-        await this.lockModel.create({ _id: callId, token, expiresAt: new Date(Date.now() + CALL_LOCK_LEASE_MS) });
-        return token;
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
-      const held = await this.lockModel.findById(callId).lean<CallLock>();
-      if (held && held.expiresAt.getTime() < Date.now()) {
-        await this.lockModel.deleteOne({ _id: callId, token: held.token });
-        continue;
-      }
-      // Jittered, growing waits: the waiters spread out instead of retrying in step.
-      await sleep(delay / 2 + Math.random() * delay);
-      delay = Math.min(delay * 1.5, MAX_RETRY_MS);
+  async withLock<T>(callId: Types.ObjectId, work: () => Promise<T>): Promise<T> {
+    // The lease frees a lock that could not be released anyway; the next writer waits at most that long.
+    const onReleaseError = (error: unknown) => this.logger.warn(`Could not release the lock of call ${callId.toHexString()}: ${String(error)}`);
+    try {
+      return await this.leases.withLease(callId, { waitMs: WAIT_MS, onReleaseError }, work);
+    } catch (error) {
+      throw error instanceof LeaseTimeout ? new CallLockTimeout() : error;
     }
-    throw new CallLockTimeout();
   }
 }

@@ -43,7 +43,6 @@ export class CallsController {
     400,
     401,
     404,
-    { status: 409, description: `A request with the same \`${IDEMPOTENCY_KEY_HEADER}\` is still being carried out; retry shortly.` },
     413,
     415,
     {

@@ -1,12 +1,14 @@
 import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { ApiHeader } from '@nestjs/swagger';
+import { ApiHeader, ApiResponse } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../common/errors/error-response.dto';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENT_REPLAYED_HEADER, parseIdempotencyKey } from './idempotency-key';
 
-/** A request that carried an Idempotency-Key, and the way to tell its client the answer is a replay. */
+/** A request that carried an Idempotency-Key, and the ways to tell its client the answer is a replay or to come back later. */
 export interface IdempotentRequest {
   key: string;
   markReplayed: () => void;
+  retryAfter: (seconds: number) => void;
 }
 
 const documentHeader = (target: object, propertyKey: string | symbol | undefined): void => {
@@ -19,14 +21,22 @@ const documentHeader = (target: object, propertyKey: string | symbol | undefined
     description:
       'Makes the request safe to retry. A repeat by the same user with the same key and the same body records nothing and answers ' +
       `the call the first request recorded, with \`${IDEMPOTENT_REPLAYED_HEADER}: true\`; the same key with a different body is ` +
-      'refused with 422. Keys are kept for 24 hours. 1 to 255 printable ASCII characters.',
+      'refused with 422. A repeat while the first request is still being carried out waits for it briefly, else is answered 409. ' +
+      'A retry after a request that failed (a 503, a lost connection) carries it out, making the call that request would have ' +
+      'made and never a second one. Keys are kept for 24 hours. 1 to 255 printable ASCII characters.',
     schema: { type: 'string', minLength: 1, maxLength: IDEMPOTENCY_KEY_MAX_LENGTH, pattern: IDEMPOTENCY_KEY_PATTERN.source },
+  })(target, propertyKey, descriptor);
+  ApiResponse({
+    status: 409,
+    description: `A request with the same \`${IDEMPOTENCY_KEY_HEADER}\` is still being carried out; retry after \`Retry-After\` seconds.`,
+    type: ErrorResponseDto,
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } },
   })(target, propertyKey, descriptor);
 };
 
 /**
  * The request's Idempotency-Key, or null without one; a malformed key is a 400. Documents the header
- * on the operation, so that the contract and the parsing cannot drift apart.
+ * and the 409 it may bring on the operation, so that the contract and the handling cannot drift apart.
  */
 export const IdempotencyKeyHeader = createParamDecorator(
   (_data: unknown, context: ExecutionContext): IdempotentRequest | null => {
@@ -38,7 +48,11 @@ export const IdempotencyKeyHeader = createParamDecorator(
       throw new BadRequestException(`${IDEMPOTENCY_KEY_HEADER} must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters`);
     }
     const reply = http.getResponse<FastifyReply>();
-    return { key, markReplayed: () => void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true') };
+    return {
+      key,
+      markReplayed: () => void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true'),
+      retryAfter: (seconds) => void reply.header('Retry-After', String(seconds)),
+    };
   },
   [documentHeader],
 );

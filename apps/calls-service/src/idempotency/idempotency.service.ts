@@ -1,34 +1,56 @@
-import { ConflictException, Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, HttpException, Injectable, Logger, UnprocessableEntityException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDuplicateKeyError } from '../common/mongo-errors';
+import { LeaseRecord, Leases } from '../database/lease';
 import { IdempotentRequest } from './idempotency-key.decorator';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyId, IdempotencyScope, requestHash } from './idempotency-key';
-import { IdempotencyKey } from './schemas/idempotency-key.schema';
+import { IDEMPOTENCY_LEASE, IdempotencyKey } from './schemas/idempotency-key.schema';
 
 /** How long a key answers repeats. */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
-/** A claim whose resource still does not exist after this is taken to belong to a request that died. */
-const ABANDONED_AFTER_MS = 30_000;
-/** How long a repeat waits for the first request to finish before asking its client to retry. */
-const WAIT_MS = 5_000;
-const POLL_MS = 50;
+/**
+ * How long an attempt's lease on its key lasts unrenewed. The attempt renews it while it runs, so a
+ * lease that lapses belongs to an attempt that died (its process, or its database, went away).
+ */
+export const IDEMPOTENCY_LEASE_MS = 1_000;
+/** A repeat outlasts one unrenewed lease, so an attempt that died is taken over rather than waited out in vain. */
+const WAIT_MS = IDEMPOTENCY_LEASE_MS + 250;
+const FIRST_POLL_MS = 20;
+const MAX_POLL_MS = 100;
+/** What a 409 tells its client to wait: about one lease, by which the running attempt has finished or died. */
+const RETRY_AFTER_SECONDS = 1;
+/** A claim is released only while its lease has at least this long to run, so nobody can have taken it over. */
+const RELEASE_MARGIN_MS = IDEMPOTENCY_LEASE_MS / 2;
 /** Expired keys are deleted in bulk, at most this often per process (FerretDB has no TTL index). */
 const PURGE_INTERVAL_MS = 60_000;
 
 /**
- * Creates a resource at most once per Idempotency-Key. The first request inserts a claim naming the
- * id the resource will have; a repeat finds the claim and answers that resource. Claims are only
- * inserted and deleted, and the resource is created with the claimed id, so the unique `_id`s (atomic
- * on MongoDB and FerretDB alike) are what make concurrent repeats safe.
+ * Creates a resource at most once per Idempotency-Key.
+ *
+ * A key's claim names the id its resource is created with, and is never changed: every attempt on the
+ * key creates that same id, so a second attempt's insert collides instead of making a second resource,
+ * whatever happened to the first. An attempt runs only while it holds the key's short lease, renewed
+ * while it runs; a repeat meanwhile waits briefly for it or is told 409. An attempt that failed in a
+ * way whose outcome is unknown (the database went away) leaves the claim: once its lease lapses, a
+ * retry carries the same claim out, or finds its resource and answers it. Only an attempt refused
+ * with a 4xx, which wrote nothing, releases the claim, and only if no other attempt ever ran on it.
+ * Claims and leases are only inserted and deleted (leases also renewed by their holder), because a
+ * unique `_id` is the one write MongoDB and FerretDB both make atomic.
  */
 @Injectable()
 export class IdempotencyService {
   private readonly logger = new Logger(IdempotencyService.name);
+  private readonly leases: Leases<string>;
   private lastPurge = 0;
 
-  constructor(@InjectModel(IdempotencyKey.name) private readonly keyModel: Model<IdempotencyKey>) {}
+  constructor(
+    @InjectModel(IdempotencyKey.name) private readonly keyModel: Model<IdempotencyKey>,
+    @InjectModel(IDEMPOTENCY_LEASE) private readonly leaseModel: Model<LeaseRecord<string>>,
+  ) {
+    this.leases = new Leases(leaseModel, IDEMPOTENCY_LEASE_MS);
+  }
 
   async run<T>(
     request: IdempotentRequest,
@@ -37,84 +59,140 @@ export class IdempotencyService {
     create: (id: Types.ObjectId) => Promise<T>,
     find: (id: Types.ObjectId) => Promise<T | null>,
   ): Promise<T> {
-    this.purgeExpiredKeys();
-    const _id = idempotencyKeyId(scope, request.key);
+    this.purgeExpired();
+    const keyId = idempotencyKeyId(scope, request.key);
     const hash = requestHash(body);
     const deadline = Date.now() + WAIT_MS;
-    do {
-      const now = new Date();
-      const resourceId = new Types.ObjectId();
-      if (await this.tryClaim({ _id, requestHash: hash, resourceId, ...owner(scope), createdAt: now, expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS) })) {
-        return this.createOnce(_id, resourceId, request, create, find);
-      }
-      const claim = await this.keyModel.findById(_id).lean<IdempotencyKey>();
-      if (!claim) continue;
-      if (claim.expiresAt <= now) {
-        await this.keyModel.deleteOne({ _id, resourceId: claim.resourceId });
-        continue;
-      }
-      if (claim.requestHash !== hash) {
-        throw new UnprocessableEntityException(`This ${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);
-      }
-      const existing = await find(claim.resourceId);
-      if (existing) {
-        request.markReplayed();
-        return existing;
-      }
-      if (now.getTime() - claim.createdAt.getTime() > ABANDONED_AFTER_MS) {
-        // Its first request died before creating the resource: create it now, with the same id.
-        return this.createOnce(_id, claim.resourceId, request, create, find);
-      }
-      await sleep(POLL_MS);
-    } while (Date.now() < deadline);
-    throw new ConflictException(`A request with this ${IDEMPOTENCY_KEY_HEADER} is still being carried out; retry shortly`);
-  }
+    let firstSeenUntil: number | undefined;
+    let delay = FIRST_POLL_MS;
+    for (;;) {
+      const lease = await this.leases.tryAcquire(keyId);
+      if ('token' in lease) return this.carryOut(keyId, lease.token, { scope, hash }, request, create, find);
 
-  private async tryClaim(claim: IdempotencyKey): Promise<boolean> {
-    try {
-      await this.keyModel.create(claim);
-      return true;
-    } catch (error) {
-      if (isDuplicateKeyError(error)) return false;
-      throw error;
+      // Another attempt holds the key: it may have finished already, or be on another body.
+      const claim = await this.liveClaim(keyId);
+      if (claim) {
+        if (claim.requestHash !== hash) throw differentBody();
+        const existing = await find(claim.resourceId);
+        if (existing) return replay(request, existing);
+      }
+      // A holder that renewed its lease is alive and taking long: say so now rather than hold the request.
+      const heldUntil = lease.heldUntil.getTime();
+      firstSeenUntil ??= heldUntil;
+      if (heldUntil > firstSeenUntil || Date.now() + delay > deadline) throw stillRunning(request);
+      await sleep(delay);
+      delay = Math.min(delay * 2, MAX_POLL_MS);
     }
   }
 
-  private async createOnce<T>(
+  /** Carries the key out while holding its lease: the only attempt running on it, unless its lease lapsed. */
+  private async carryOut<T>(
     keyId: string,
-    resourceId: Types.ObjectId,
+    token: string,
+    { scope, hash }: { scope: IdempotencyScope; hash: string },
     request: IdempotentRequest,
     create: (id: Types.ObjectId) => Promise<T>,
     find: (id: Types.ObjectId) => Promise<T | null>,
   ): Promise<T> {
+    const stopRenewing = this.leases.keepAlive(keyId, token);
     try {
-      return await create(resourceId);
-    } catch (error) {
-      // Another attempt with the same claim got there first: answer what it created.
-      const existing = isDuplicateKeyError(error) ? await find(resourceId) : null;
-      if (existing) {
-        request.markReplayed();
-        return existing;
+      const now = new Date();
+      const fresh: IdempotencyKey = {
+        _id: keyId,
+        requestHash: hash,
+        resourceId: new Types.ObjectId(),
+        ...owner(scope),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + IDEMPOTENCY_KEY_TTL_MS),
+      };
+      const claim = await this.claim(fresh);
+      // Claimed under this lease: no other attempt can have run on it.
+      const claimedNow = claim === fresh;
+      if (!claimedNow) {
+        if (claim.requestHash !== hash) throw differentBody();
+        const existing = await find(claim.resourceId);
+        if (existing) return replay(request, existing);
       }
-      // Failed requests (404, 422, ...) release the key, so that a retry runs afresh.
-      await this.keyModel.deleteOne({ _id: keyId, resourceId }).catch((deleteError: unknown) => {
-        this.logger.warn(`Could not release an idempotency key: ${String(deleteError)}`);
+      try {
+        return await create(claim.resourceId);
+      } catch (error) {
+        // An earlier attempt, whose lease lapsed while it was still at work, created it after all.
+        const existing = isDuplicateKeyError(error) ? await find(claim.resourceId) : null;
+        if (existing) return replay(request, existing);
+        // Refused (404, 422, ...): nothing was written, so a retry may start afresh, even with another body.
+        if (claimedNow && isRefusal(error)) await this.release(claim, token);
+        throw error;
+      }
+    } finally {
+      stopRenewing();
+      await this.leases.release(keyId, token).catch((error: unknown) => {
+        // It lapses by itself within a second; a retry then takes the key over.
+        this.logger.warn(`Could not release an idempotency key's lease: ${String(error)}`);
       });
-      throw error;
     }
   }
 
-  private purgeExpiredKeys(): void {
+  /** The key's live claim: `fresh` if there was none (an expired one is replaced), else the one stored. */
+  private async claim(fresh: IdempotencyKey): Promise<IdempotencyKey> {
+    for (;;) {
+      try {
+        await this.keyModel.create(fresh);
+        return fresh;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+      }
+      const stored = await this.keyModel.findById(fresh._id).lean<IdempotencyKey>();
+      if (stored && stored.expiresAt > new Date()) return stored;
+      if (stored) await this.keyModel.deleteOne({ _id: stored._id, resourceId: stored.resourceId });
+    }
+  }
+
+  private async liveClaim(keyId: string): Promise<IdempotencyKey | null> {
+    const claim = await this.keyModel.findById(keyId).lean<IdempotencyKey>();
+    return claim && claim.expiresAt > new Date() ? claim : null;
+  }
+
+  /** Deletes a claim this attempt made, if its lease shows nobody else can have run on it since. */
+  private async release(claim: IdempotencyKey, token: string): Promise<void> {
+    try {
+      const lease = await this.leases.holder(claim._id);
+      if (lease?.token !== token || lease.expiresAt.getTime() - Date.now() < RELEASE_MARGIN_MS) return;
+      await this.keyModel.deleteOne({ _id: claim._id, resourceId: claim.resourceId });
+    } catch (error) {
+      // Kept, the claim still lets a retry with the same body run afresh (on the same resource id).
+      this.logger.warn(`Could not release an idempotency key: ${String(error)}`);
+    }
+  }
+
+  private purgeExpired(): void {
     const now = Date.now();
     if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
     this.lastPurge = now;
-    this.keyModel
-      .deleteMany({ expiresAt: { $lt: new Date(now) } })
-      .exec()
-      .catch((error: unknown) => this.logger.warn(`Could not purge expired idempotency keys: ${String(error)}`));
+    const warn = (what: string) => (error: unknown) => this.logger.warn(`Could not purge ${what}: ${String(error)}`);
+    this.keyModel.deleteMany({ expiresAt: { $lt: new Date(now) } }).exec().catch(warn('expired idempotency keys'));
+    // Leases left by a process that died; one a minute stale has no holder that could still renew it.
+    this.leaseModel.deleteMany({ expiresAt: { $lt: new Date(now - PURGE_INTERVAL_MS) } }).exec().catch(warn('stale idempotency leases'));
   }
 }
 
 function owner(scope: IdempotencyScope): Pick<IdempotencyKey, 'organizationId' | 'userId'> {
   return { organizationId: new Types.ObjectId(scope.organizationId), userId: new Types.ObjectId(scope.userId) };
+}
+
+function replay<T>(request: IdempotentRequest, existing: T): T {
+  request.markReplayed();
+  return existing;
+}
+
+function isRefusal(error: unknown): boolean {
+  return error instanceof HttpException && error.getStatus() < 500;
+}
+
+function differentBody(): UnprocessableEntityException {
+  return new UnprocessableEntityException(`This ${IDEMPOTENCY_KEY_HEADER} was already used with a different request body`);
+}
+
+function stillRunning(request: IdempotentRequest): ConflictException {
+  request.retryAfter(RETRY_AFTER_SECONDS);
+  return new ConflictException(`A request with this ${IDEMPOTENCY_KEY_HEADER} is still being carried out; retry shortly`);
 }

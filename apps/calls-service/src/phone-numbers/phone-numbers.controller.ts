@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, RequireRole } from '@app/auth';
 import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
 import { CreatePhoneNumberDto } from './dto/create-phone-number.dto';
+import { ListPhoneNumbersQueryDto, PHONE_NUMBERS_PAGE_SIZE } from './dto/list-phone-numbers-query.dto';
 import { PhoneNumberListResponseDto, PhoneNumberResponseDto } from './dto/phone-number.dto';
 import { UpdatePhoneNumberDto } from './dto/update-phone-number.dto';
 import { PhoneNumbersService } from './phone-numbers.service';
@@ -27,11 +28,16 @@ export class PhoneNumbersController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List the organization\'s caller ID numbers' })
-  @ApiOkResponse({ description: 'Every number of the organization.', type: PhoneNumberListResponseDto })
-  @ApiErrorResponses(401)
-  async listPhoneNumbers(@CurrentUser() user: AuthUser): Promise<PhoneNumberListResponseDto> {
-    return { success: true, phoneNumbers: await this.phoneNumbersService.list(user.organizationId) };
+  @ApiOperation({
+    summary: 'List the organization\'s caller ID numbers',
+    description:
+      `In E.164 order, ${PHONE_NUMBERS_PAGE_SIZE} to a page unless \`limit\` says otherwise. To page, pass the previous page's ` +
+      '`nextCursor` as `cursor`; a number added or renumbered meanwhile appears on the page its number sorts into.',
+  })
+  @ApiOkResponse({ description: 'A page of the organization\'s numbers.', type: PhoneNumberListResponseDto })
+  @ApiErrorResponses(400, 401)
+  async listPhoneNumbers(@CurrentUser() user: AuthUser, @Query() query: ListPhoneNumbersQueryDto): Promise<PhoneNumberListResponseDto> {
+    return { success: true, ...(await this.phoneNumbersService.list(user.organizationId, query)) };
   }
 
   @Patch(':id')
@@ -57,7 +63,7 @@ export class PhoneNumbersController {
     description: 'Its users fall back to the organization\'s default. Calls already placed keep their `from`.',
   })
   @ApiNoContentResponse({ description: 'The number was removed.' })
-  @ApiErrorResponses(400, 401, 403, 404)
+  @ApiErrorResponses(400, 401, 403, 404, 409)
   deletePhoneNumber(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
     return this.phoneNumbersService.remove(user.organizationId, id);
   }

@@ -1,42 +1,72 @@
-import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { Environment } from '../config/environment';
+import { LeaseRecord, Leases, LeaseTimeout } from '../database/lease';
 import { CreatePhoneNumberDto } from './dto/create-phone-number.dto';
+import { ListPhoneNumbersQueryDto } from './dto/list-phone-numbers-query.dto';
 import { PhoneNumberDto } from './dto/phone-number.dto';
 import { UpdatePhoneNumberDto } from './dto/update-phone-number.dto';
+import { decodeNumberCursor, encodeNumberCursor } from './phone-number-cursor';
 import { toPhoneNumberDto } from './phone-number.mapper';
-import { PhoneNumber, PhoneNumberDefault, PhoneNumberRecord } from './schemas/phone-number.schema';
+import { PHONE_NUMBER_LOCK, PhoneNumber, PhoneNumberDefault, PhoneNumberRecord } from './schemas/phone-number.schema';
 
+/** Longer than any write takes; the holder renews it while it writes, so a dead holder frees it soon. */
+const LOCK_LEASE_MS = 2_000;
+/** A waiter outlasts one lease, so a dead holder's lock is taken over rather than waited out in vain. */
+const LOCK_WAIT_MS = LOCK_LEASE_MS + 1_000;
+
+/**
+ * An organization's numbers, its default and its assignments are written by one request at a time,
+ * under the organization's lock: a write spans several documents (a number, the numbers its users
+ * leave, the default marker), and FerretDB applies each update as a read and then a blind write of the
+ * whole document, so two admins writing at once would overwrite each other unseen. Reads take no lock.
+ */
 @Injectable()
 export class PhoneNumbersService {
+  private readonly logger = new Logger(PhoneNumbersService.name);
+  private readonly locks: Leases<Types.ObjectId>;
+
   constructor(
     @InjectModel(PhoneNumber.name) private readonly phoneNumberModel: Model<PhoneNumber>,
     @InjectModel(PhoneNumberDefault.name) private readonly defaultModel: Model<PhoneNumberDefault>,
+    @InjectModel(PHONE_NUMBER_LOCK) lockModel: Model<LeaseRecord<Types.ObjectId>>,
     private readonly config: ConfigService<Environment, true>,
-  ) {}
+  ) {
+    this.locks = new Leases(lockModel, LOCK_LEASE_MS);
+  }
 
   async create(organizationId: string, dto: CreatePhoneNumberDto): Promise<PhoneNumberDto> {
     const organization = new Types.ObjectId(organizationId);
     const userIds = uniqueIds(dto.userIds);
-    const created = await this.phoneNumberModel
-      .create({ organizationId: organization, number: dto.number, label: dto.label ?? null, userIds })
-      .catch(rethrowDuplicateNumber);
-    await this.unassignElsewhere(organization, created._id, userIds);
-    if (dto.isDefault) await this.setDefault(organization, created._id);
+    const created = await this.locked(organization, async () => {
+      const phoneNumber = await this.phoneNumberModel
+        .create({ organizationId: organization, number: dto.number, label: dto.label ?? null, userIds })
+        .catch(rethrowDuplicateNumber);
+      await this.unassignElsewhere(organization, phoneNumber._id, userIds);
+      if (dto.isDefault) await this.setDefault(organization, phoneNumber._id);
+      return phoneNumber;
+    });
     return this.findOne(organizationId, created._id.toHexString());
   }
 
-  async list(organizationId: string): Promise<PhoneNumberDto[]> {
+  async list(organizationId: string, query: ListPhoneNumbersQueryDto): Promise<{ phoneNumbers: PhoneNumberDto[]; nextCursor: string | null }> {
     const organization = new Types.ObjectId(organizationId);
-    const [numbers, defaultId] = await Promise.all([
-      this.phoneNumberModel.find({ organizationId: organization }).sort({ number: 1 }).lean<PhoneNumberRecord[]>(),
+    const filter: QueryFilter<PhoneNumber> = { organizationId: organization };
+    if (query.cursor) filter.number = { $gt: decodeNumberCursor(query.cursor) };
+    const [page, defaultId] = await Promise.all([
+      this.phoneNumberModel.find(filter).sort({ number: 1 }).limit(query.limit + 1).lean<PhoneNumberRecord[]>(),
       this.defaultIdOf(organization),
     ]);
-    return numbers.map((phoneNumber) => toPhoneNumberDto(phoneNumber, defaultId));
+    const hasMore = page.length > query.limit;
+    const numbers = hasMore ? page.slice(0, query.limit) : page;
+    return {
+      phoneNumbers: numbers.map((phoneNumber) => toPhoneNumberDto(phoneNumber, defaultId)),
+      nextCursor: hasMore ? encodeNumberCursor(numbers[numbers.length - 1].number) : null,
+    };
   }
 
   async findOne(organizationId: string, id: string): Promise<PhoneNumberDto> {
@@ -51,21 +81,28 @@ export class PhoneNumbersService {
     if (dto.label !== undefined) changes.label = dto.label;
     const userIds = dto.userIds === undefined ? undefined : uniqueIds(dto.userIds);
     if (userIds !== undefined) changes.userIds = userIds;
-    const updated = await this.phoneNumberModel
-      .findOneAndUpdate(scoped(organizationId, id), { $set: changes }, { returnDocument: 'after' })
-      .lean<PhoneNumberRecord>()
-      .catch(rethrowDuplicateNumber);
-    if (!updated) throw phoneNumberNotFound();
-    if (userIds !== undefined) await this.unassignElsewhere(updated.organizationId, updated._id, userIds);
-    if (dto.isDefault === true) await this.setDefault(updated.organizationId, updated._id);
-    if (dto.isDefault === false) await this.clearDefault(updated.organizationId, updated._id);
-    return toPhoneNumberDto(updated, await this.defaultIdOf(updated.organizationId));
+    const organization = new Types.ObjectId(organizationId);
+    const updated = await this.locked(organization, async () => {
+      const phoneNumber = await this.phoneNumberModel
+        .findOneAndUpdate(scoped(organizationId, id), { $set: changes }, { returnDocument: 'after' })
+        .lean<PhoneNumberRecord>()
+        .catch(rethrowDuplicateNumber);
+      if (!phoneNumber) throw phoneNumberNotFound();
+      if (userIds !== undefined) await this.unassignElsewhere(organization, phoneNumber._id, userIds);
+      if (dto.isDefault === true) await this.setDefault(organization, phoneNumber._id);
+      if (dto.isDefault === false) await this.clearDefault(organization, phoneNumber._id);
+      return phoneNumber;
+    });
+    return toPhoneNumberDto(updated, await this.defaultIdOf(organization));
   }
 
   async remove(organizationId: string, id: string): Promise<void> {
-    const { deletedCount } = await this.phoneNumberModel.deleteOne(scoped(organizationId, id));
-    if (deletedCount === 0) throw phoneNumberNotFound();
-    await this.clearDefault(new Types.ObjectId(organizationId), new Types.ObjectId(id));
+    const organization = new Types.ObjectId(organizationId);
+    await this.locked(organization, async () => {
+      const { deletedCount } = await this.phoneNumberModel.deleteOne(scoped(organizationId, id));
+      if (deletedCount === 0) throw phoneNumberNotFound();
+      await this.clearDefault(organization, new Types.ObjectId(id));
+    });
   }
 
   /**
@@ -88,6 +125,18 @@ export class PhoneNumbersService {
     const fallback = this.config.get('DEFAULT_CALLER_ID', { infer: true });
     if (fallback) return fallback;
     throw new UnprocessableEntityException('No caller ID is configured for this organization');
+  }
+
+  /** Runs a write holding the organization's lock; 409 if other writes kept it past the wait. */
+  private async locked<T>(organization: Types.ObjectId, write: () => Promise<T>): Promise<T> {
+    // The lease frees a lock that could not be released; the next writer waits at most that long.
+    const onReleaseError = (error: unknown) => this.logger.warn(`Could not release an organization's phone numbers lock: ${String(error)}`);
+    try {
+      return await this.locks.withLease(organization, { waitMs: LOCK_WAIT_MS, renew: true, onReleaseError }, write);
+    } catch (error) {
+      if (!(error instanceof LeaseTimeout)) throw error;
+      throw new ConflictException('The organization\'s phone numbers are being changed by another request; retry shortly');
+    }
   }
 
   private async defaultIdOf(organization: Types.ObjectId): Promise<Types.ObjectId | null> {

@@ -1,10 +1,11 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
+import { leaseSchema } from '../../database/lease';
 
 /**
  * A request's claim on an Idempotency-Key. It is only ever inserted and deleted, never updated: a
  * unique `_id` is the one write FerretDB makes atomic. Whether the work is done is not stored but
- * seen: the resource with `resourceId` exists.
+ * seen: the resource with `resourceId` exists. Which attempt is carrying it out is its lease's business.
  */
 @Schema({ collection: 'idempotency_keys', versionKey: false })
 export class IdempotencyKey {
@@ -37,3 +38,7 @@ export class IdempotencyKey {
 export const IdempotencyKeySchema = SchemaFactory.createForClass(IdempotencyKey);
 // Purging expired keys is a range delete; FerretDB has no TTL index to do it for us.
 IdempotencyKeySchema.index({ expiresAt: 1 });
+
+/** The model name of the leases attempts hold on keys while they carry them out, by the key's `_id`. */
+export const IDEMPOTENCY_LEASE = 'IdempotencyLease';
+export const IdempotencyLeaseSchema = leaseSchema('idempotency_leases', String);

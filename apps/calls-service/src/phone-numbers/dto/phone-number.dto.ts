@@ -1,6 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
+import { NUMBER_CURSOR } from '../phone-number-cursor';
 
 @ApiSchema({ name: 'PhoneNumber', description: 'A Sinch number of the organization, used as caller ID.' })
 export class PhoneNumberDto {
@@ -48,6 +49,15 @@ export class PhoneNumberListResponseDto {
   @ApiProperty({ enum: [true], example: true })
   success!: true;
 
-  @ApiProperty({ description: 'Every number of the organization, in E.164 order.', type: [PhoneNumberDto] })
+  @ApiProperty({ description: 'The page\'s numbers, in E.164 order.', type: [PhoneNumberDto] })
   phoneNumbers!: PhoneNumberDto[];
+
+  @ApiProperty({
+    description: 'Pass as `cursor` to get the next page; null on the last page.',
+    type: String,
+    pattern: NUMBER_CURSOR.source,
+    nullable: true,
+    example: null,
+  })
+  nextCursor!: string | null;
 }

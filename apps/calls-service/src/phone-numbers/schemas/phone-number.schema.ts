@@ -1,5 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
+import { leaseSchema } from '../../database/lease';
 
 /** A number the organization owns at Sinch and may show as caller ID. */
 @Schema({ collection: 'phone_numbers', timestamps: true, versionKey: false })
@@ -45,3 +46,7 @@ export class PhoneNumberDefault {
 }
 
 export const PhoneNumberDefaultSchema = SchemaFactory.createForClass(PhoneNumberDefault);
+
+/** The model name of the per-organization lock every write to numbers, default or assignments holds, by organization id. */
+export const PHONE_NUMBER_LOCK = 'PhoneNumberLock';
+export const PhoneNumberLockSchema = leaseSchema('phone_number_locks', Types.ObjectId);
