@@ -63,7 +63,7 @@ describe('CallsController', () => {
       expect(stored.body.call).toEqual(completed.body.call);
     });
 
-    it.each(TERMINALS)('ends an answered call as %s', async (status) => {
+    it.each(['completed', 'failed'])('ends an answered call as %s, keeping its talk time', async (status) => {
       const user = testUser();
       const { id, startTime } = await callOf(user, { status: 'in-progress', answerTime: secondsAgo(50) });
 
@@ -88,6 +88,31 @@ describe('CallsController', () => {
 
       expectContract('patch', CALL, response);
       expect(response.body.call.status).toBe(to);
+    });
+
+    it.each(['busy', 'no-answer', 'canceled'])('refuses with 409 to end an answered call as %s, and changes nothing', async (status) => {
+      const user = testUser();
+      const { id } = await callOf(user, { status: 'in-progress', answerTime: secondsAgo(50) });
+      const before = await findCall(app, id);
+
+      const response = await patch(user, id, { status }).expect(409);
+
+      expectContract('patch', CALL, response);
+      expect(response.body).toMatchObject({ statusCode: 409, message: `The call was answered; it cannot end as ${status}` });
+      expect(response.body.call).toMatchObject({ status: 'in-progress', endTime: null, duration: null });
+      expect(await findCall(app, id)).toEqual(before);
+    });
+
+    it.each(['busy', 'no-answer', 'canceled'])('refuses with 422 an answerTime with the unanswered end %s, and changes nothing', async (status) => {
+      const user = testUser();
+      const { id, startTime } = await callOf(user);
+      const before = await findCall(app, id);
+
+      const response = await patch(user, id, { status, answerTime: after(startTime, 1) }).expect(422);
+
+      expectContract('patch', CALL, response);
+      expect(response.body).toMatchObject({ statusCode: 422, message: 'answerTime can only be reported for a call that is in-progress, completed or failed' });
+      expect(await findCall(app, id)).toEqual(before);
     });
 
     it('ends a call that was never answered with no talk time, now when no endTime is given', async () => {
@@ -213,7 +238,7 @@ describe('CallsController', () => {
         ['endTime over a minute ahead of the clock', {}, () => ({ status: 'completed', endTime: new Date(Date.now() + 3_600_000).toISOString() }), 'endTime must not be more than 60 seconds in the future'],
         ['endTime before answerTime', {}, (start) => ({ status: 'completed', answerTime: after(start, 10), endTime: after(start, 9) }), 'endTime must not be before answerTime'],
         ['endTime before the stored answerTime', { status: 'in-progress' }, (start) => ({ status: 'completed', endTime: after(start, -0) }), 'endTime must not be before answerTime'],
-        ['an answerTime while the call only rings', { status: 'ringing' }, (start) => ({ answerTime: after(start, 1) }), 'answerTime can only be reported for a call that is in-progress or has ended'],
+        ['an answerTime while the call only rings', { status: 'ringing' }, (start) => ({ answerTime: after(start, 1) }), 'answerTime can only be reported for a call that is in-progress, completed or failed'],
         ['an endTime for a call that goes on', { status: 'in-progress' }, (start) => ({ endTime: after(start, 50) }), 'endTime can only be reported for a call that has ended'],
         ['an endReason for a call that goes on', {}, () => ({ status: 'ringing', endReason: 'busy signal' }), 'endReason can only be reported for a call that has ended'],
       ])('%s is 422, and changes nothing', async (_label, seed, body, message) => {
@@ -409,7 +434,7 @@ describe('CallsController', () => {
           const status = statuses[i % statuses.length];
           return {
             status,
-            ...(RANK[status] >= 2 ? { answerTime: after(startTime, 10 + (i % 7)) } : {}),
+            ...(['in-progress', 'completed', 'failed'].includes(status) ? { answerTime: after(startTime, 10 + (i % 7)) } : {}),
             ...(RANK[status] === 3 ? { endTime: after(startTime, 60 + i) } : {}),
             providerCallId: `p-${i % 3}`,
           };
@@ -443,14 +468,16 @@ describe('CallsController', () => {
         const user = testUser();
         const { id } = await callOf(user, { status: 'in-progress', answerTime: secondsAgo(30) });
 
-        const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => patch(user, id, { status: TERMINALS[i % TERMINALS.length] })));
+        // The endings an answered call may have.
+        const ends = ['completed', 'failed'];
+        const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => patch(user, id, { status: ends[i % ends.length] })));
 
         const stored = await findCall(app, id);
         const accepted = responses.filter((response) => response.status === 200);
         const refused = responses.filter((response) => response.status === 409);
         expect(accepted.length + refused.length).toBe(40);
         expect(accepted.every((response) => response.body.call.status === stored?.status)).toBe(true);
-        expect(accepted).toHaveLength(40 / TERMINALS.length);
+        expect(accepted).toHaveLength(40 / ends.length);
         expect(refused.every((response) => response.body.call.status === stored?.status)).toBe(true);
       });
 

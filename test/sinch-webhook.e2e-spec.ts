@@ -54,6 +54,25 @@ describe('CallProviderController', () => {
       expect((await events()).map((event) => event._id)).toEqual([`sinch:${SINCH_CALL}:ace`, `sinch:${SINCH_CALL}:dice`, `sinch:${SINCH_CALL}:ice`]);
     });
 
+    it('ends a call Sinch answered as completed, with its talk time, even when the DiCE says nobody answered', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+      await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 4), result: 'NOANSWER', reason: 'CALLERHANGUP', duration: 3 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'completed', answerTime: new Date(after(call.startTime, 1)), duration: 3 });
+    });
+
+    it('ends a call nobody answered without an answer time or talk time', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call._id));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 4), result: 'BUSY', reason: 'CALLEEHANGUP', duration: 0 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'busy', answerTime: null, endTime: new Date(after(call.startTime, 4)), duration: 0 });
+    });
+
     it('connects to the recorded number, not the one the SDK dialled, with the organization\'s caller ID', async () => {
       const call = await recordCall('+442071838750');
 

@@ -94,7 +94,8 @@ export class CallsController {
       'the call already has changes nothing, so a retried report succeeds. The other fields are filled once: a value for a ' +
       'field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, ' +
       '`duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end ' +
-      'reported without `endTime` ended now.',
+      'reported without `endTime` ended now. A call that was answered ends `completed`, or `failed` keeping its talk time; ' +
+      '`busy`, `no-answer` and `canceled` mean nobody answered, so they never carry an `answerTime`.',
   })
   @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto })
   @ApiErrorResponses(
@@ -104,8 +105,9 @@ export class CallsController {
     {
       status: 409,
       description:
-        'The report would move the call backwards or change how it ended, its `providerCallId` belongs to another call, ' +
-        'or other reports kept the call busy until the wait ran out. The body carries the call as it is.',
+        'The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or ' +
+        '`canceled`, its `providerCallId` belongs to another call, or other reports kept the call busy ' +
+        'until the wait ran out. The body carries the call as it is.',
       type: CallConflictResponseDto,
     },
     413,
@@ -114,8 +116,8 @@ export class CallsController {
       status: 422,
       description:
         'The report does not fit the call or the clock: a time before the call\'s `startTime` or more than 60 seconds ahead of ' +
-        'the server\'s clock, an `answerTime` for a call that has not been answered, an `endTime` or `endReason` for a call ' +
-        'that goes on, or an `endTime` before the `answerTime`.',
+        'the server\'s clock, an `answerTime` for a call that has not been answered or that ends `busy`, `no-answer` or ' +
+        '`canceled`, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`.',
     },
   )
   async updateCall(
