@@ -363,14 +363,11 @@ describe('CallsController', () => {
     });
 
     describe('a providerCallId belongs to one call', () => {
-      it.each([
-        ['of the same organization', (owner: TestUser) => testUser(owner.organizationId)],
-        ['of another organization', () => testUser()],
-      ])('a second call claiming it is 409, even one %s, and learns nothing of the first', async (_label, otherUser) => {
+      it('a second call of the same organization claiming it is 409, and learns nothing of the first', async () => {
         const owner = testUser();
         const first = await callOf(owner);
         await patch(owner, first.id, { status: 'ringing', providerCallId: 'shared-id' }).expect(200);
-        const other = otherUser(owner);
+        const other = testUser(owner.organizationId);
         const second = await callOf(other);
         const before = await findCall(app, second.id);
 
@@ -386,6 +383,25 @@ describe('CallsController', () => {
         expect(await findCall(app, second.id)).toEqual(before);
       });
 
+      it('a call of another organization claiming it is answered as for a free id, and the first call keeps it', async () => {
+        const owner = testUser();
+        const first = await callOf(owner);
+        await patch(owner, first.id, { status: 'ringing', providerCallId: 'shared-id' }).expect(200);
+        const stranger = testUser();
+        const second = await callOf(stranger);
+        const control = await callOf(stranger);
+
+        const taken = await patch(stranger, second.id, { status: 'ringing', providerCallId: 'shared-id' }).expect(200);
+        const free = await patch(stranger, control.id, { status: 'ringing', providerCallId: 'free-id' }).expect(200);
+
+        expectContract('patch', CALL, taken);
+        const blank = (body: { call: Record<string, unknown> }) => ({ ...body, call: { ...body.call, _id: 0, callId: 0, providerCallId: 0, startTime: 0, createdAt: 0, updatedAt: 0 } });
+        expect(blank(taken.body)).toEqual(blank(free.body));
+        expect(taken.body.call.providerCallId).toBe('shared-id');
+        expect(await app.db.collection<{ _id: string }>('provider_call_ids').findOne({ _id: 'sinch:shared-id' })).toMatchObject({ callId: new Types.ObjectId(first.id) });
+        expect((await findCall(app, first.id))?.providerCallId).toBe('shared-id');
+      });
+
       it('the call that holds it may report it again', async () => {
         const user = testUser();
         const { id } = await callOf(user);
@@ -395,7 +411,7 @@ describe('CallsController', () => {
 
         expect(response.body.call).toMatchObject({ status: 'ringing', providerCallId: 'mine' });
         expect(await app.db.collection('provider_call_ids').find().toArray()).toEqual([
-          { _id: 'sinch:mine', callId: new Types.ObjectId(id), createdAt: expect.any(Date) },
+          { _id: 'sinch:mine', callId: new Types.ObjectId(id), organizationId: new Types.ObjectId(user.organizationId), source: 'report', createdAt: expect.any(Date) },
         ]);
       });
 
@@ -413,8 +429,8 @@ describe('CallsController', () => {
         const user = testUser();
         const dead = await callOf(user);
         const { id } = await callOf(user);
-        const claims = app.db.collection<{ _id: string; callId?: Types.ObjectId; createdAt?: Date }>('provider_call_ids');
-        await claims.insertOne({ _id: 'sinch:orphan', callId: new Types.ObjectId(dead.id), createdAt: new Date() });
+        const claims = app.db.collection<{ _id: string; callId?: Types.ObjectId; organizationId?: Types.ObjectId; createdAt?: Date }>('provider_call_ids');
+        await claims.insertOne({ _id: 'sinch:orphan', callId: new Types.ObjectId(dead.id), organizationId: new Types.ObjectId(user.organizationId), createdAt: new Date() });
 
         await patch(user, id, { providerCallId: 'orphan' }).expect(409);
         await claims.updateOne({ _id: 'sinch:orphan' }, { $set: { createdAt: secondsAgo(31) } });

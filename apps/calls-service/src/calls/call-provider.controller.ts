@@ -33,9 +33,11 @@ export class CallProviderController {
     description:
       'Point the Sinch application\'s callback URL here. No bearer token: every request must carry a valid Sinch signature ' +
       '(`Authorization: Application <key>:<signature>` and an `x-timestamp` within 5 minutes), else 401 and nothing changes. ' +
-      'An ICE for a recorded call (matched by the `x-call-id` call header, else by `callid`) is connected to the recorded number ' +
-      'with the organization\'s caller ID; any other ICE is hung up. Events are stored once: a repeat answers 200 and changes ' +
-      'nothing, and an event for a call not known yet is applied when the call learns its `providerCallId`.',
+      'An ICE is connected to the recorded number with the organization\'s caller ID only when its `x-call-id` and `x-call-token` ' +
+      'call headers name a recorded call that has not ended and its `user` (the Sinch user placing the call) is that call\'s user; ' +
+      'the ICE then binds its `callid` to the call. Any other ICE is hung up. Other events reach a call only through the `callid` ' +
+      'an ICE (or the dialer\'s report) bound to it. Events are stored once: a repeat answers 200 and changes nothing, and an ' +
+      'event for a call not known yet is applied when the call learns its `providerCallId`.',
   })
   // Below ApiOperation, so that its `security: []` is merged into the operation rather than dropped.
   @Public()

@@ -95,7 +95,11 @@ export class CallsController {
       'field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, ' +
       '`duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end ' +
       'reported without `endTime` ended now. A call that was answered ends `completed`, or `failed` keeping its talk time; ' +
-      '`busy`, `no-answer` and `canceled` mean nobody answered, so they never carry an `answerTime`.',
+      '`busy`, `no-answer` and `canceled` mean nobody answered, so they never carry an `answerTime`. A `providerCallId` is ' +
+      'the provider\'s id for one call: another call of the organization holding it is 409. Which call a provider id belongs ' +
+      'to is decided by the provider\'s signed ICE, never by a report, and no answer says whether another organization\'s call ' +
+      'holds it: such a report is answered as if the id were free and stored on the call as reported, but the provider\'s ' +
+      'events keep going to the call the ICE bound.',
   })
   @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto })
   @ApiErrorResponses(
@@ -106,7 +110,7 @@ export class CallsController {
       status: 409,
       description:
         'The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or ' +
-        '`canceled`, its `providerCallId` belongs to another call, or other reports kept the call busy ' +
+        '`canceled`, its `providerCallId` belongs to another call of the organization, or other reports kept the call busy ' +
         'until the wait ran out. The body carries the call as it is.',
       type: CallConflictResponseDto,
     },

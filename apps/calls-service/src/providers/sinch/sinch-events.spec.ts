@@ -31,11 +31,22 @@ describe('statusOfDisconnect', () => {
 });
 
 describe('parseSinchEvent', () => {
-  it('reads an ICE: our call id from the call headers, no status change', () => {
-    expect(eventOf({ event: 'ice', callid: 'abc_1', timestamp: '2026-11-27T10:00:00Z', callHeaders: headers, to: { type: 'number', endpoint: '+14165550199' } })).toEqual({
+  it('reads an ICE: our call id and token from the call headers, the caller from `user`, no status change', () => {
+    const ice = {
+      event: 'ice',
+      callid: 'abc_1',
+      timestamp: '2026-11-27T10:00:00Z',
+      callHeaders: [...headers, { key: 'X-Call-Token', value: 'tok' }],
+      user: 'org-user',
+      cli: '+14165550100',
+      to: { type: 'number', endpoint: '+14165550199' },
+    };
+    expect(eventOf(ice)).toEqual({
       provider: 'sinch',
       providerCallId: 'abc_1',
       callId,
+      callToken: 'tok',
+      callerIdentity: 'org-user',
       type: 'ice',
       kind: 'placed',
       occurredAt: new Date('2026-11-27T10:00:00Z'),
@@ -49,6 +60,8 @@ describe('parseSinchEvent', () => {
       type: 'ace',
       kind: 'answered',
       callId: null,
+      callToken: null,
+      callerIdentity: null,
       change: { status: 'in-progress', answerTime: new Date('2026-11-27T10:00:05Z') },
     });
   });
