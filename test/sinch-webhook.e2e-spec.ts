@@ -259,6 +259,24 @@ describe('CallProviderController', () => {
       });
     });
 
+    it('answers 503 with Retry-After when the call stays locked by other requests, and takes the retry', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call));
+      const locks = app.db.collection<{ _id: Types.ObjectId; token: string; expiresAt: Date }>('call_locks');
+      await locks.insertOne({ _id: new Types.ObjectId(call._id), token: 'someone-else', expiresAt: new Date(Date.now() + 60_000) });
+
+      const busy = await sendCallback(app, ace(SINCH_CALL, after(call.startTime, 1))).expect(503);
+
+      expectContract('post', WEBHOOK_OPERATION, busy);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.body).toEqual({ success: false, statusCode: 503, error: 'Service Unavailable', message: 'The call is being updated by other requests; retry shortly' });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'initiated' });
+
+      await locks.deleteOne({ _id: new Types.ObjectId(call._id) });
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', answerTime: new Date(after(call.startTime, 1)) });
+    });
+
     describe('refuses with 401, and changes nothing,', () => {
       const stale = (minutes: number) => new Date(Date.now() + minutes * 60_000).toISOString();
       const cases: [string, (call: string) => request.Test, string][] = [
