@@ -539,3 +539,46 @@ describe('CallsController', () => {
     });
   });
 });
+
+describe('what a crash leaves behind', () => {
+  // An app of its own: the purges run on the first lock and claim a process takes, then at most every 10 minutes.
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.stop());
+
+  it('purges call locks and provider call id claims that crashed writers left, and keeps every live one', async () => {
+    const user = testUser();
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
+    const locks = app.db.collection<{ _id: Types.ObjectId; token: string; expiresAt: Date }>('call_locks');
+    const claims = app.db.collection<{ _id: string; callId: Types.ObjectId; organizationId: Types.ObjectId; createdAt: Date }>('provider_call_ids');
+    const organizationId = new Types.ObjectId(user.organizationId);
+    const holder = await insertCall(app, { organizationId: user.organizationId, userId: user.userId, providerCallId: 'held' });
+    const orphanOf = await insertCall(app, { organizationId: user.organizationId, userId: user.userId });
+    const live = new Types.ObjectId();
+    await locks.insertMany([
+      { _id: new Types.ObjectId(), token: 'crashed', expiresAt: ago(120) },
+      { _id: live, token: 'holding', expiresAt: new Date(Date.now() + 60_000) },
+    ]);
+    await claims.insertMany([
+      { _id: 'sinch:held', callId: new Types.ObjectId(holder), organizationId, createdAt: ago(300) },
+      { _id: 'sinch:orphaned', callId: new Types.ObjectId(orphanOf), organizationId, createdAt: ago(300) },
+      { _id: 'sinch:in-flight', callId: new Types.ObjectId(orphanOf), organizationId, createdAt: ago(1) },
+    ]);
+    const id = await insertCall(app, { organizationId: user.organizationId, userId: user.userId });
+
+    await request(app.url).patch(`${CALLS}/${id}`).set('Authorization', user.bearer).send({ status: 'ringing', providerCallId: 'fresh' }).expect(200);
+
+    const settled = async () => {
+      for (let i = 0; i < 50; i++) {
+        if ((await locks.countDocuments()) === 1 && !(await claims.findOne({ _id: 'sinch:orphaned' }))) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await settled();
+    expect(await locks.find().toArray()).toEqual([expect.objectContaining({ _id: live, token: 'holding' })]);
+    expect((await claims.find().toArray()).map((claim) => claim._id).sort()).toEqual(['sinch:fresh', 'sinch:held', 'sinch:in-flight']);
+  });
+});

@@ -12,6 +12,13 @@ export const CALL_LOCK_LEASE_MS = 5_000;
 const WAIT_MS = CALL_LOCK_LEASE_MS + 3_000;
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 50;
+/**
+ * Locks whose lease ran out this long ago are purged: their holders died (a crash between taking and
+ * releasing). The margin keeps the purge well clear of a lock being taken over right now.
+ */
+const STALE_AFTER_MS = 60_000;
+/** The purge runs at most this often per process, on the way out of a lock. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
 
 /** Raised when the lock could not be had in time, which only sustained contention causes. */
 export class CallLockTimeout extends Error {
@@ -29,6 +36,7 @@ export class CallLockTimeout extends Error {
 @Injectable()
 export class CallLockService {
   private readonly logger = new Logger(CallLockService.name);
+  private lastPurge = 0;
 
   constructor(@InjectModel(CallLock.name) private readonly lockModel: Model<CallLock>) {}
 
@@ -41,7 +49,23 @@ export class CallLockService {
         // The lease frees it anyway; the next writer waits at most that long.
         this.logger.warn(`Could not release the lock of call ${callId.toHexString()}: ${String(error)}`);
       });
+      this.purgeStale();
     }
+  }
+
+  /**
+   * A lock left by a crashed holder is taken over by the next writer of that call, but a call that is
+   * never written again would keep it for ever. Opportunistic rather than on a timer: every replica may
+   * run it, and the delete is idempotent, so replicas need no lease to share it.
+   */
+  private purgeStale(): void {
+    const now = Date.now();
+    if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
+    this.lastPurge = now;
+    this.lockModel
+      .deleteMany({ expiresAt: { $lt: new Date(now - STALE_AFTER_MS) } })
+      .exec()
+      .catch((error: unknown) => this.logger.warn(`Could not purge stale call locks: ${String(error)}`));
   }
 
   private async acquire(callId: Types.ObjectId): Promise<string> {

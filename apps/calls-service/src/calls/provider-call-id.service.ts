@@ -2,12 +2,18 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
-import { Call, CallProvider } from './schemas/call.schema';
+import { Call, CallProvider, CallRecord } from './schemas/call.schema';
 import { ClaimSource, ProviderCallId } from './schemas/provider-call-id.schema';
 
 /** A claim whose call never took the id (its writer died between the two writes) is abandoned after this. */
 const ABANDONED_AFTER_MS = 30_000;
 const ATTEMPTS = 3;
+/** The purge of abandoned claims runs at most this often per process, when an id is claimed. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
+/** A process that just started also looks this far back, for claims a crashed predecessor left. */
+const FIRST_LOOKBACK_MS = 60 * 60_000;
+const PURGE_BATCH = 500;
+const PURGE_BATCHES = 10;
 
 const keyOf = (provider: CallProvider, providerCallId: string): string => `${provider}:${providerCallId}`;
 
@@ -30,6 +36,9 @@ export interface Claimant {
 @Injectable()
 export class ProviderCallIdService {
   private readonly logger = new Logger(ProviderCallIdService.name);
+  private lastPurge = 0;
+  /** Claims created before this were looked at by this process's earlier purges. */
+  private purgedUpTo = new Date(Date.now() - FIRST_LOOKBACK_MS);
 
   constructor(
     @InjectModel(ProviderCallId.name) private readonly claimModel: Model<ProviderCallId>,
@@ -37,6 +46,7 @@ export class ProviderCallIdService {
   ) {}
 
   async claim(provider: CallProvider, providerCallId: string, call: Claimant, source: ClaimSource): Promise<ClaimOutcome> {
+    this.purgeAbandoned();
     const _id = keyOf(provider, providerCallId);
     let holder: ProviderCallId | null = null;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -72,6 +82,42 @@ export class ProviderCallIdService {
     } catch (error) {
       // Left in place, the claim is abandoned and taken over after ABANDONED_AFTER_MS.
       this.logger.warn(`Could not release ${_id}: ${String(error)}`);
+    }
+  }
+
+  /**
+   * Deletes claims whose call never took the id (their writer crashed between the two writes): such a
+   * claim is taken over when the same id is claimed again, but otherwise would stay for ever. Each
+   * process sweeps the claims made since its last sweep (and, once started, the hour before), so while
+   * any replica runs every claim is looked at once it is old enough. Opportunistic and idempotent: the
+   * delete names the claim's call, so replicas sweeping the same claims need no lease.
+   */
+  private purgeAbandoned(): void {
+    const now = Date.now();
+    if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
+    this.lastPurge = now;
+    this.sweep(new Date(now - ABANDONED_AFTER_MS)).catch((error: unknown) => this.logger.warn(`Could not purge abandoned provider call ids: ${String(error)}`));
+  }
+
+  private async sweep(until: Date): Promise<void> {
+    for (let batch = 0; batch < PURGE_BATCHES; batch++) {
+      const claims = await this.claimModel
+        .find({ createdAt: { $gte: this.purgedUpTo, $lt: until } })
+        .sort({ createdAt: 1 })
+        .limit(PURGE_BATCH)
+        .lean<ProviderCallId[]>();
+      const holders = await this.callModel
+        .find({ _id: { $in: claims.map((claim) => claim.callId) } }, { provider: 1, providerCallId: 1 })
+        .lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();
+      const held = new Set(holders.map((call) => `${call._id.toHexString()} ${keyOf(call.provider, call.providerCallId ?? '')}`));
+      for (const claim of claims) {
+        if (!held.has(`${claim.callId.toHexString()} ${claim._id}`)) await this.claimModel.deleteOne({ _id: claim._id, callId: claim.callId });
+      }
+      if (claims.length < PURGE_BATCH) {
+        this.purgedUpTo = until;
+        return;
+      }
+      this.purgedUpTo = claims[claims.length - 1].createdAt;
     }
   }
 
