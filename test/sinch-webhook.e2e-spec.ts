@@ -65,6 +65,15 @@ describe('CallProviderController', () => {
       expect(await storedCall(call._id)).toMatchObject({ status: 'completed', answerTime: new Date(after(call.startTime, 1)), duration: 3 });
     });
 
+    it('ends a call that failed after talk time as failed, keeping its talk time', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 40), result: 'FAILED', reason: 'GENERALERROR', duration: 30 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'failed', answerTime: new Date(after(call.startTime, 10)), duration: 30 });
+    });
+
     it('ends a call nobody answered without an answer time or talk time', async () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call));

@@ -89,6 +89,14 @@ describe('parseSinchEvent', () => {
     });
   });
 
+  it('gives a call that failed after talk time the answer time its talk time implies', () => {
+    expect(eventOf({ event: 'dice', callid: 'abc_1', timestamp: '2026-11-27T10:01:05Z', result: 'FAILED', reason: 'GENERALERROR', duration: 30 }).change).toMatchObject({
+      status: 'failed',
+      answerTime: new Date('2026-11-27T10:00:35Z'),
+    });
+    expect(eventOf({ event: 'dice', callid: 'abc_1', timestamp: '2026-11-27T10:01:05Z', result: 'FAILED', reason: 'GENERALERROR', duration: 0 }).change.answerTime).toBeUndefined();
+  });
+
   it('keeps an unknown reason and gives an unanswered call no answer time', () => {
     expect(eventOf({ event: 'dice', callid: 'abc_1', timestamp: '2026-11-27T10:01:05Z', result: 'NOANSWER', reason: 'BRANDNEWREASON', duration: 0 }).change).toEqual({
       status: 'no-answer',
@@ -180,7 +188,8 @@ describe('parseSinchEvent, on anything', () => {
       debit: fc.oneof(fc.record({ currencyId: fc.string(), amount: fc.double() }), fc.jsonValue()),
       type: fc.oneof(fc.constantFrom('recording_finished', 'recording_available'), fc.jsonValue()),
       destination: fc.oneof(fc.webUrl(), fc.jsonValue()),
-      callHeaders: fc.oneof(fc.constant(headers), fc.jsonValue()),
+      callHeaders: fc.oneof(fc.constant([...headers, { key: 'x-call-token', value: 'tok' }]), fc.jsonValue()),
+      user: fc.oneof(fc.constant('org-user'), fc.jsonValue()),
     },
     { requiredKeys: [] },
   );
@@ -208,6 +217,10 @@ describe('parseSinchEvent, on anything', () => {
         expect(validDate(change.answerTime) && validDate(change.endTime) && validDate(change.recording?.createdAt)).toBe(true);
         if (change.duration !== undefined) expect(Number.isSafeInteger(change.duration) && change.duration >= 0).toBe(true);
         if (change.cost) expect(Number.isFinite(change.cost.amount)).toBe(true);
+        // An ending that says nobody answered never comes with an answer time.
+        if (change.status === 'busy' || change.status === 'no-answer' || change.status === 'canceled') expect(change.answerTime).toBeUndefined();
+        expect(event.callToken === null || typeof event.callToken === 'string').toBe(true);
+        expect(event.callerIdentity === null || /^[!-~]{1,128}$/.test(event.callerIdentity)).toBe(true);
       }),
       { numRuns: 5000 },
     );

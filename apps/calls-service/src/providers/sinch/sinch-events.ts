@@ -82,7 +82,9 @@ function disconnectChange(body: Json, endTime: Date): CallChange {
   const cost = costOf(body.debit);
   if (cost) change.cost = cost;
   // Without an ACE the answer time follows from the talk time; an ACE applied first wins, as fields are only filled.
-  if (status === 'completed' && duration !== null) {
+  // A call that failed after talk time was answered too; busy, no-answer and canceled never were.
+  const answered = status === 'completed' || (status === 'failed' && duration !== null && duration > 0);
+  if (answered && duration !== null) {
     const answerTime = new Date(endTime.getTime() - duration * 1000);
     // A talk time longer than a Date reaches back gives no answer time at all, not an invalid one.
     if (Number.isFinite(answerTime.getTime())) change.answerTime = answerTime;
