@@ -63,7 +63,7 @@ describe('CallsController', () => {
       expect(stored.body.call).toEqual(completed.body.call);
     });
 
-    it.each(TERMINALS)('ends an answered call as %s', async (status) => {
+    it.each(['completed', 'failed'])('ends an answered call as %s, keeping its talk time', async (status) => {
       const user = testUser();
       const { id, startTime } = await callOf(user, { status: 'in-progress', answerTime: secondsAgo(50) });
 
@@ -88,6 +88,31 @@ describe('CallsController', () => {
 
       expectContract('patch', CALL, response);
       expect(response.body.call.status).toBe(to);
+    });
+
+    it.each(['busy', 'no-answer', 'canceled'])('refuses with 409 to end an answered call as %s, and changes nothing', async (status) => {
+      const user = testUser();
+      const { id } = await callOf(user, { status: 'in-progress', answerTime: secondsAgo(50) });
+      const before = await findCall(app, id);
+
+      const response = await patch(user, id, { status }).expect(409);
+
+      expectContract('patch', CALL, response);
+      expect(response.body).toMatchObject({ statusCode: 409, message: `The call was answered; it cannot end as ${status}` });
+      expect(response.body.call).toMatchObject({ status: 'in-progress', endTime: null, duration: null });
+      expect(await findCall(app, id)).toEqual(before);
+    });
+
+    it.each(['busy', 'no-answer', 'canceled'])('refuses with 422 an answerTime with the unanswered end %s, and changes nothing', async (status) => {
+      const user = testUser();
+      const { id, startTime } = await callOf(user);
+      const before = await findCall(app, id);
+
+      const response = await patch(user, id, { status, answerTime: after(startTime, 1) }).expect(422);
+
+      expectContract('patch', CALL, response);
+      expect(response.body).toMatchObject({ statusCode: 422, message: 'answerTime can only be reported for a call that is in-progress, completed or failed' });
+      expect(await findCall(app, id)).toEqual(before);
     });
 
     it('ends a call that was never answered with no talk time, now when no endTime is given', async () => {
@@ -213,7 +238,7 @@ describe('CallsController', () => {
         ['endTime over a minute ahead of the clock', {}, () => ({ status: 'completed', endTime: new Date(Date.now() + 3_600_000).toISOString() }), 'endTime must not be more than 60 seconds in the future'],
         ['endTime before answerTime', {}, (start) => ({ status: 'completed', answerTime: after(start, 10), endTime: after(start, 9) }), 'endTime must not be before answerTime'],
         ['endTime before the stored answerTime', { status: 'in-progress' }, (start) => ({ status: 'completed', endTime: after(start, -0) }), 'endTime must not be before answerTime'],
-        ['an answerTime while the call only rings', { status: 'ringing' }, (start) => ({ answerTime: after(start, 1) }), 'answerTime can only be reported for a call that is in-progress or has ended'],
+        ['an answerTime while the call only rings', { status: 'ringing' }, (start) => ({ answerTime: after(start, 1) }), 'answerTime can only be reported for a call that is in-progress, completed or failed'],
         ['an endTime for a call that goes on', { status: 'in-progress' }, (start) => ({ endTime: after(start, 50) }), 'endTime can only be reported for a call that has ended'],
         ['an endReason for a call that goes on', {}, () => ({ status: 'ringing', endReason: 'busy signal' }), 'endReason can only be reported for a call that has ended'],
       ])('%s is 422, and changes nothing', async (_label, seed, body, message) => {
@@ -338,14 +363,11 @@ describe('CallsController', () => {
     });
 
     describe('a providerCallId belongs to one call', () => {
-      it.each([
-        ['of the same organization', (owner: TestUser) => testUser(owner.organizationId)],
-        ['of another organization', () => testUser()],
-      ])('a second call claiming it is 409, even one %s, and learns nothing of the first', async (_label, otherUser) => {
+      it('a second call of the same organization claiming it is 409, and learns nothing of the first', async () => {
         const owner = testUser();
         const first = await callOf(owner);
         await patch(owner, first.id, { status: 'ringing', providerCallId: 'shared-id' }).expect(200);
-        const other = otherUser(owner);
+        const other = testUser(owner.organizationId);
         const second = await callOf(other);
         const before = await findCall(app, second.id);
 
@@ -361,6 +383,25 @@ describe('CallsController', () => {
         expect(await findCall(app, second.id)).toEqual(before);
       });
 
+      it('a call of another organization claiming it is answered as for a free id, and the first call keeps it', async () => {
+        const owner = testUser();
+        const first = await callOf(owner);
+        await patch(owner, first.id, { status: 'ringing', providerCallId: 'shared-id' }).expect(200);
+        const stranger = testUser();
+        const second = await callOf(stranger);
+        const control = await callOf(stranger);
+
+        const taken = await patch(stranger, second.id, { status: 'ringing', providerCallId: 'shared-id' }).expect(200);
+        const free = await patch(stranger, control.id, { status: 'ringing', providerCallId: 'free-id' }).expect(200);
+
+        expectContract('patch', CALL, taken);
+        const blank = (body: { call: Record<string, unknown> }) => ({ ...body, call: { ...body.call, _id: 0, callId: 0, providerCallId: 0, startTime: 0, createdAt: 0, updatedAt: 0 } });
+        expect(blank(taken.body)).toEqual(blank(free.body));
+        expect(taken.body.call.providerCallId).toBe('shared-id');
+        expect(await app.db.collection<{ _id: string }>('provider_call_ids').findOne({ _id: 'sinch:shared-id' })).toMatchObject({ callId: new Types.ObjectId(first.id) });
+        expect((await findCall(app, first.id))?.providerCallId).toBe('shared-id');
+      });
+
       it('the call that holds it may report it again', async () => {
         const user = testUser();
         const { id } = await callOf(user);
@@ -370,7 +411,7 @@ describe('CallsController', () => {
 
         expect(response.body.call).toMatchObject({ status: 'ringing', providerCallId: 'mine' });
         expect(await app.db.collection('provider_call_ids').find().toArray()).toEqual([
-          { _id: 'sinch:mine', callId: new Types.ObjectId(id), createdAt: expect.any(Date) },
+          { _id: 'sinch:mine', callId: new Types.ObjectId(id), organizationId: new Types.ObjectId(user.organizationId), source: 'report', createdAt: expect.any(Date) },
         ]);
       });
 
@@ -388,8 +429,8 @@ describe('CallsController', () => {
         const user = testUser();
         const dead = await callOf(user);
         const { id } = await callOf(user);
-        const claims = app.db.collection<{ _id: string; callId?: Types.ObjectId; createdAt?: Date }>('provider_call_ids');
-        await claims.insertOne({ _id: 'sinch:orphan', callId: new Types.ObjectId(dead.id), createdAt: new Date() });
+        const claims = app.db.collection<{ _id: string; callId?: Types.ObjectId; organizationId?: Types.ObjectId; createdAt?: Date }>('provider_call_ids');
+        await claims.insertOne({ _id: 'sinch:orphan', callId: new Types.ObjectId(dead.id), organizationId: new Types.ObjectId(user.organizationId), createdAt: new Date() });
 
         await patch(user, id, { providerCallId: 'orphan' }).expect(409);
         await claims.updateOne({ _id: 'sinch:orphan' }, { $set: { createdAt: secondsAgo(31) } });
@@ -409,7 +450,7 @@ describe('CallsController', () => {
           const status = statuses[i % statuses.length];
           return {
             status,
-            ...(RANK[status] >= 2 ? { answerTime: after(startTime, 10 + (i % 7)) } : {}),
+            ...(['in-progress', 'completed', 'failed'].includes(status) ? { answerTime: after(startTime, 10 + (i % 7)) } : {}),
             ...(RANK[status] === 3 ? { endTime: after(startTime, 60 + i) } : {}),
             providerCallId: `p-${i % 3}`,
           };
@@ -443,14 +484,16 @@ describe('CallsController', () => {
         const user = testUser();
         const { id } = await callOf(user, { status: 'in-progress', answerTime: secondsAgo(30) });
 
-        const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => patch(user, id, { status: TERMINALS[i % TERMINALS.length] })));
+        // The endings an answered call may have.
+        const ends = ['completed', 'failed'];
+        const responses = await Promise.all(Array.from({ length: 40 }, (_, i) => patch(user, id, { status: ends[i % ends.length] })));
 
         const stored = await findCall(app, id);
         const accepted = responses.filter((response) => response.status === 200);
         const refused = responses.filter((response) => response.status === 409);
         expect(accepted.length + refused.length).toBe(40);
         expect(accepted.every((response) => response.body.call.status === stored?.status)).toBe(true);
-        expect(accepted).toHaveLength(40 / TERMINALS.length);
+        expect(accepted).toHaveLength(40 / ends.length);
         expect(refused.every((response) => response.body.call.status === stored?.status)).toBe(true);
       });
 
@@ -494,5 +537,48 @@ describe('CallsController', () => {
         expect(await app.db.collection('call_locks').countDocuments()).toBe(0);
       });
     });
+  });
+});
+
+describe('what a crash leaves behind', () => {
+  // An app of its own: the purges run on the first lock and claim a process takes, then at most every 10 minutes.
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.stop());
+
+  it('purges call locks and provider call id claims that crashed writers left, and keeps every live one', async () => {
+    const user = testUser();
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000);
+    const locks = app.db.collection<{ _id: Types.ObjectId; token: string; expiresAt: Date }>('call_locks');
+    const claims = app.db.collection<{ _id: string; callId: Types.ObjectId; organizationId: Types.ObjectId; createdAt: Date }>('provider_call_ids');
+    const organizationId = new Types.ObjectId(user.organizationId);
+    const holder = await insertCall(app, { organizationId: user.organizationId, userId: user.userId, providerCallId: 'held' });
+    const orphanOf = await insertCall(app, { organizationId: user.organizationId, userId: user.userId });
+    const live = new Types.ObjectId();
+    await locks.insertMany([
+      { _id: new Types.ObjectId(), token: 'crashed', expiresAt: ago(120) },
+      { _id: live, token: 'holding', expiresAt: new Date(Date.now() + 60_000) },
+    ]);
+    await claims.insertMany([
+      { _id: 'sinch:held', callId: new Types.ObjectId(holder), organizationId, createdAt: ago(300) },
+      { _id: 'sinch:orphaned', callId: new Types.ObjectId(orphanOf), organizationId, createdAt: ago(300) },
+      { _id: 'sinch:in-flight', callId: new Types.ObjectId(orphanOf), organizationId, createdAt: ago(1) },
+    ]);
+    const id = await insertCall(app, { organizationId: user.organizationId, userId: user.userId });
+
+    await request(app.url).patch(`${CALLS}/${id}`).set('Authorization', user.bearer).send({ status: 'ringing', providerCallId: 'fresh' }).expect(200);
+
+    const settled = async () => {
+      for (let i = 0; i < 50; i++) {
+        if ((await locks.countDocuments()) === 1 && !(await claims.findOne({ _id: 'sinch:orphaned' }))) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    await settled();
+    expect(await locks.find().toArray()).toEqual([expect.objectContaining({ _id: live, token: 'holding' })]);
+    expect((await claims.find().toArray()).map((claim) => claim._id).sort()).toEqual(['sinch:fresh', 'sinch:held', 'sinch:in-flight']);
   });
 });

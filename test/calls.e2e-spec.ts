@@ -41,6 +41,7 @@ describe('CallsController', () => {
       expect(call).toEqual({
         _id: expect.stringMatching(/^[0-9a-f]{24}$/),
         callId: call._id,
+        callToken: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
         provider: 'sinch',
         providerCallId: null,
         direction: 'outbound',
@@ -75,6 +76,7 @@ describe('CallsController', () => {
         userId: new Types.ObjectId(user.userId),
         provider: 'sinch',
         providerCallId: null,
+        callToken: call.callToken,
         direction: 'outbound',
         status: 'initiated',
         from: TEST_CALLER_ID,

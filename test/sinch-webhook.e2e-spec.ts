@@ -5,7 +5,8 @@ import { Types } from 'mongoose';
 import { RunningApp, startApp, TEST_CALLER_ID, TEST_SINCH } from './support/app';
 import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { ace, after, dice, ice, notify, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
+import { logLines } from './support/logs';
+import { ace, after, dice, ice, notify, PlacedCall, sdkUser, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
 
 const INITIATE = '/api/calls/sdk/initiate';
 const SINCH_CALL = '822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257';
@@ -22,7 +23,7 @@ describe('CallProviderController', () => {
   /** A call the dialer recorded, as initiate answers it. */
   const recordCall = async (phoneNumber = '+14165550199', user: TestUser = testUser()) => {
     const response = await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber }).expect(201);
-    return response.body.call as { _id: string; to: string; from: string; startTime: string };
+    return response.body.call as PlacedCall & { to: string; from: string; startTime: string };
   };
   const storedCall = (id: string) => app.db.collection('calls').findOne({ _id: new Types.ObjectId(id) });
   const events = () => app.db.collection<{ _id: string }>('call_events').find().sort({ _id: 1 }).toArray();
@@ -36,7 +37,7 @@ describe('CallProviderController', () => {
     it('follows a call from ICE to ACE to DiCE', async () => {
       const call = await recordCall();
 
-      expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'connectPstn', number: '+14165550199', cli: TEST_CALLER_ID } });
+      expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'connectPstn', number: '+14165550199', cli: TEST_CALLER_ID } });
       expect(await storedCall(call._id)).toMatchObject({ providerCallId: SINCH_CALL, status: 'initiated' });
 
       expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
@@ -54,17 +55,47 @@ describe('CallProviderController', () => {
       expect((await events()).map((event) => event._id)).toEqual([`sinch:${SINCH_CALL}:ace`, `sinch:${SINCH_CALL}:dice`, `sinch:${SINCH_CALL}:ice`]);
     });
 
+    it('ends a call Sinch answered as completed, with its talk time, even when the DiCE says nobody answered', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call));
+      await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 4), result: 'NOANSWER', reason: 'CALLERHANGUP', duration: 3 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'completed', answerTime: new Date(after(call.startTime, 1)), duration: 3 });
+    });
+
+    it('ends a call that failed after talk time as failed, keeping its talk time', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 40), result: 'FAILED', reason: 'GENERALERROR', duration: 30 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'failed', answerTime: new Date(after(call.startTime, 10)), duration: 30 });
+    });
+
+    it('ends a call nobody answered without an answer time or talk time', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call));
+
+      await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 4), result: 'BUSY', reason: 'CALLEEHANGUP', duration: 0 }));
+
+      expect(await storedCall(call._id)).toMatchObject({ status: 'busy', answerTime: null, endTime: new Date(after(call.startTime, 4)), duration: 0 });
+    });
+
     it('connects to the recorded number, not the one the SDK dialled, with the organization\'s caller ID', async () => {
       const call = await recordCall('+442071838750');
 
-      expect(await accept({ ...ice(SINCH_CALL, call._id), to: { type: 'number', endpoint: '+19005550100' } })).toEqual({
+      expect(await accept({ ...ice(SINCH_CALL, call), to: { type: 'number', endpoint: '+19005550100' } })).toEqual({
         action: { name: 'connectPstn', number: '+442071838750', cli: call.from },
       });
     });
 
     it('hangs up an ICE for a call it never recorded, and keeps the event', async () => {
       expect(await accept(ice(SINCH_CALL))).toEqual({ action: { name: 'hangup' } });
-      expect(await accept(ice('other_call', new Types.ObjectId().toHexString()))).toEqual({ action: { name: 'hangup' } });
+      const nobody = testUser();
+      const unknown = { _id: new Types.ObjectId().toHexString(), callToken: 'x'.repeat(32), organizationId: nobody.organizationId, userId: nobody.userId };
+      expect(await accept(ice('other_call', unknown))).toEqual({ action: { name: 'hangup' } });
       expect(await events()).toHaveLength(2);
     });
 
@@ -72,25 +103,187 @@ describe('CallProviderController', () => {
       const call = await recordCall();
       await accept(dice(SINCH_CALL, { callHeaders: [{ key: 'x-call-id', value: call._id }], result: 'NOANSWER', reason: 'CANCEL', duration: 0 }));
 
-      expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'hangup' } });
+      expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'hangup' } });
       expect(await storedCall(call._id)).toMatchObject({ status: 'canceled' });
     });
 
     it('answers Sinch signed with a charset in the content type', async () => {
       const call = await recordCall();
 
-      const response = await sendCallback(app, ice(SINCH_CALL, call._id), { contentType: 'application/json; charset=utf-8' }).expect(200);
+      const response = await sendCallback(app, ice(SINCH_CALL, call), { contentType: 'application/json; charset=utf-8' }).expect(200);
 
       expect(response.body.action.name).toBe('connectPstn');
     });
 
     it('checks the signature over the bytes as sent, not over re-serialised JSON', async () => {
       const call = await recordCall();
-      const raw = `{ "event" : "ice",\n  "callid" : "${SINCH_CALL}", "callHeaders": [ { "key": "x-call-id", "value": "${call._id}" } ], "note": "caf\\u00e9" }`;
+      const headers = `[ { "key": "x-call-id", "value": "${call._id}" }, { "key": "x-call-token", "value": "${call.callToken}" } ]`;
+      const raw = `{ "event" : "ice",\n  "callid" : "${SINCH_CALL}", "user": "${sdkUser(call.organizationId, call.userId)}", "callHeaders": ${headers}, "note": "caf\\u00e9" }`;
 
       const response = await sendCallback(app, raw).expect(200);
 
       expect(response.body.action.name).toBe('connectPstn');
+    });
+
+    describe('binds a Sinch call only to the call its own caller recorded', () => {
+      const claims = () => app.db.collection('provider_call_ids').find().toArray();
+      const hungUpLines = (callid: string) =>
+        logLines(app).filter((line) => typeof line.msg === 'string' && line.msg.startsWith(`sinch call ${callid} hung up:`));
+
+      it('hangs up another organization\'s user placing a call with the victim\'s call headers, and the victim\'s call goes on', async () => {
+        const victim = testUser();
+        const call = await recordCall('+14165550199', victim);
+        const attacker = testUser();
+        const before = await storedCall(call._id);
+
+        // Even with the victim's own token in the headers: the Sinch user placing the call is not the call's user.
+        const forged = { ...ice('forged_call', call), user: sdkUser(attacker.organizationId, attacker.userId) };
+        expect(await accept(forged)).toEqual({ action: { name: 'hangup' } });
+
+        expect(await storedCall(call._id)).toEqual(before);
+        expect(await claims()).toEqual([]);
+        expect(hungUpLines('forged_call')).toEqual([
+          expect.objectContaining({ level: 'warn', msg: expect.stringContaining(`not by the user of call ${call._id}`) }),
+        ]);
+        // The victim's own call is then connected and bound, and its report of its Sinch id is taken.
+        expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
+        expect(await storedCall(call._id)).toMatchObject({ providerCallId: SINCH_CALL });
+        await request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', victim.bearer).send({ status: 'ringing', providerCallId: SINCH_CALL }).expect(200);
+      });
+
+      it('hangs up the call\'s own user when the call token is missing or wrong (the call id alone is guessable)', async () => {
+        const call = await recordCall();
+        const before = await storedCall(call._id);
+        const withToken = (token: string | null) => ({
+          ...ice('guessing_call', call),
+          callHeaders: [{ key: 'x-call-id', value: call._id }, ...(token === null ? [] : [{ key: 'x-call-token', value: token }])],
+        });
+
+        expect(await accept(withToken(null))).toEqual({ action: { name: 'hangup' } });
+        expect(await accept(withToken(`${call.callToken!.slice(0, -1)}${call.callToken!.endsWith('A') ? 'B' : 'A'}`))).toEqual({ action: { name: 'hangup' } });
+
+        expect(await storedCall(call._id)).toEqual(before);
+        expect(await claims()).toEqual([]);
+        expect(hungUpLines('guessing_call')).toEqual([
+          expect.objectContaining({ msg: expect.stringContaining(`its call token is not the one of call ${call._id}`) }),
+          expect.objectContaining({ msg: expect.stringContaining(`its call token is not the one of call ${call._id}`) }),
+        ]);
+      });
+
+      it('hangs up another user of the same organization, and an ICE that names no caller', async () => {
+        const owner = testUser();
+        const call = await recordCall('+14165550199', owner);
+        const colleague = testUser(owner.organizationId);
+
+        expect(await accept({ ...ice('colleague_call', call), user: sdkUser(colleague.organizationId, colleague.userId) })).toEqual({ action: { name: 'hangup' } });
+        const { user: _user, ...anonymous } = ice('anonymous_call', call);
+        expect(await accept(anonymous)).toEqual({ action: { name: 'hangup' } });
+
+        expect(await storedCall(call._id)).toMatchObject({ providerCallId: null, status: 'initiated' });
+      });
+
+      it('reads the caller from the SDK token the service issued', async () => {
+        const user = testUser();
+        const token = await request(app.url).post('/api/calls/sdk/token').set('Authorization', user.bearer).expect(200);
+        const call = await recordCall('+14165550199', user);
+
+        expect(token.body.userId).toBe(`${user.organizationId}-${user.userId}`);
+        expect(await accept({ ...ice(SINCH_CALL, call), user: token.body.userId })).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
+      });
+
+      it('gives every call its own unguessable token', async () => {
+        const user = testUser();
+        const calls = await Promise.all(Array.from({ length: 5 }, () => recordCall('+14165550199', user)));
+
+        const tokens = calls.map((call) => call.callToken);
+        expect(new Set(tokens).size).toBe(5);
+        for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_-]{32}$/);
+        expect(await storedCall(calls[0]._id)).toMatchObject({ callToken: tokens[0] });
+      });
+
+      it('never lets the call headers of an ACE or DiCE reach a call: only the call\'s own ICE binds it', async () => {
+        const victim = testUser();
+        const call = await recordCall('+14165550199', victim);
+        const headers = ice('x', call).callHeaders;
+
+        await accept({ ...ace('attacker_call', after(call.startTime, 1)), callHeaders: headers });
+        await accept(dice('attacker_call', { callHeaders: headers, result: 'FAILED', reason: 'CALLERHANGUP', duration: 0 }));
+
+        expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: null });
+        expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
+        expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: SINCH_CALL });
+      });
+    });
+
+    describe('a Sinch call id bound by its ICE is neither revealed nor taken by another organization\'s report', () => {
+      const report = (user: TestUser, id: string, providerCallId: string) =>
+        request(app.url).patch(`/api/calls/${id}`).set('Authorization', user.bearer).send({ status: 'ringing', providerCallId });
+
+      it('answers a report of a bound id as one of a free id, and keeps the events with the bound call', async () => {
+        const victim = testUser();
+        const call = await recordCall('+14165550199', victim);
+        await accept(ice(SINCH_CALL, call));
+        const attacker = testUser();
+        const own = await recordCall('+14165550199', attacker);
+        const control = await recordCall('+14165550199', attacker);
+
+        const taken = await report(attacker, own._id, SINCH_CALL).expect(200);
+        const free = await report(attacker, control._id, 'never_seen_call').expect(200);
+
+        expectContract('patch', '/api/calls/{id}', taken);
+        const shape = (body: { call: Record<string, unknown> }) => ({ ...body, call: { ...body.call, _id: 0, callId: 0, callToken: 0, providerCallId: 0, startTime: 0, createdAt: 0, updatedAt: 0 } });
+        expect(shape(taken.body)).toEqual(shape(free.body));
+        expect(taken.body.call.providerCallId).toBe(SINCH_CALL);
+
+        await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+        expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', providerCallId: SINCH_CALL });
+        expect(await storedCall(own._id)).toMatchObject({ status: 'ringing', answerTime: null });
+        expect(await app.db.collection<{ _id: string }>('provider_call_ids').findOne({ _id: `sinch:${SINCH_CALL}` })).toMatchObject({ callId: new Types.ObjectId(call._id) });
+      });
+
+      it('lets the ICE bind a call id another organization reported first', async () => {
+        const attacker = testUser();
+        const own = await recordCall('+14165550199', attacker);
+        await report(attacker, own._id, SINCH_CALL).expect(200);
+        const victim = testUser();
+        const call = await recordCall('+14165550199', victim);
+
+        expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
+
+        await accept(ace(SINCH_CALL, after(call.startTime, 1)));
+        expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', providerCallId: SINCH_CALL });
+        expect(await storedCall(own._id)).toMatchObject({ status: 'ringing', answerTime: null });
+      });
+
+      it('answers 409 when another call of the same organization holds it', async () => {
+        const user = testUser();
+        const call = await recordCall('+14165550199', user);
+        await accept(ice(SINCH_CALL, call));
+        const second = await recordCall('+14165550199', user);
+
+        const response = await report(user, second._id, SINCH_CALL).expect(409);
+
+        expectContract('patch', '/api/calls/{id}', response);
+        expect(response.body).toMatchObject({ message: `providerCallId ${SINCH_CALL} is already recorded for another call`, call: { _id: second._id, providerCallId: null } });
+      });
+    });
+
+    it('answers 503 with Retry-After when the call stays locked by other requests, and takes the retry', async () => {
+      const call = await recordCall();
+      await accept(ice(SINCH_CALL, call));
+      const locks = app.db.collection<{ _id: Types.ObjectId; token: string; expiresAt: Date }>('call_locks');
+      await locks.insertOne({ _id: new Types.ObjectId(call._id), token: 'someone-else', expiresAt: new Date(Date.now() + 60_000) });
+
+      const busy = await sendCallback(app, ace(SINCH_CALL, after(call.startTime, 1))).expect(503);
+
+      expectContract('post', WEBHOOK_OPERATION, busy);
+      expect(busy.headers['retry-after']).toBe('1');
+      expect(busy.body).toEqual({ success: false, statusCode: 503, error: 'Service Unavailable', message: 'The call is being updated by other requests; retry shortly' });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'initiated' });
+
+      await locks.deleteOne({ _id: new Types.ObjectId(call._id) });
+      expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'in-progress', answerTime: new Date(after(call.startTime, 1)) });
     });
 
     describe('refuses with 401, and changes nothing,', () => {
@@ -129,7 +322,7 @@ describe('CallProviderController', () => {
 
       it.each(cases)('%s', async (_label, send, message) => {
         const call = await recordCall();
-        await accept(ice(SINCH_CALL, call._id));
+        await accept(ice(SINCH_CALL, call));
         const before = await storedCall(call._id);
 
         const response = await send(call._id).expect(401);
@@ -143,11 +336,11 @@ describe('CallProviderController', () => {
 
     it('answers a repeated event as before and changes nothing', async () => {
       const call = await recordCall();
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
       await accept(ace(SINCH_CALL, after(call.startTime, 1)));
       const afterFirst = await storedCall(call._id);
 
-      expect(await accept(ice(SINCH_CALL, call._id))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
+      expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
       expect(await accept(ace(SINCH_CALL, after(call.startTime, 2)))).toEqual({ action: { name: 'continue' } });
 
       expect(await storedCall(call._id)).toEqual(afterFirst);
@@ -156,7 +349,7 @@ describe('CallProviderController', () => {
 
     it('ends in the right state when the DiCE comes before the ACE, and the late ACE undoes nothing', async () => {
       const call = await recordCall();
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
 
       await accept(dice(SINCH_CALL, { timestamp: after(call.startTime, 3), duration: 2 }));
       const ended = await storedCall(call._id);
@@ -173,7 +366,7 @@ describe('CallProviderController', () => {
       expect(await accept(ace(SINCH_CALL, after(call.startTime, 1)))).toEqual({ action: { name: 'continue' } });
       expect(await storedCall(call._id)).toMatchObject({ status: 'initiated', providerCallId: null });
 
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
 
       expect(await storedCall(call._id)).toMatchObject({
         providerCallId: SINCH_CALL,
@@ -219,7 +412,7 @@ describe('CallProviderController', () => {
         const user = testUser();
         const call = await recordCall('+14165550199', user);
         const callid = `race_${round}`;
-        await accept(ice(callid, call._id));
+        await accept(ice(callid, call));
         const report = (body: object) => request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', user.bearer).send(body);
 
         const answers = await Promise.all([
@@ -245,7 +438,7 @@ describe('CallProviderController', () => {
     // no valid document (arrays in arrays on FerretDB, a NUL in a key on any server) answered 500.
     it('keeps any JSON payload, even one that could not be a document', async () => {
       const call = await recordCall();
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
       const odd = { ...dice(SINCH_CALL), callHeaders: [[null, null]], 'a\u0000key': { '$where': [[[1]]] } };
 
       await accept(odd);
@@ -272,7 +465,7 @@ describe('CallProviderController', () => {
 
     it('stores an unknown result and reason rather than refusing them', async () => {
       const call = await recordCall();
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
 
       await accept(dice(SINCH_CALL, { result: 'SOMETHINGNEW', reason: 'BRANDNEWREASON', duration: 0, debit: undefined }));
 
@@ -289,7 +482,7 @@ describe('CallProviderController', () => {
       ['NOANSWER', 'CALLERHANGUP', 'canceled'],
     ])('ends a %s / %s call as %s, with no answer time', async (result, reason, status) => {
       const call = await recordCall();
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
 
       await accept(dice(SINCH_CALL, { result, reason, duration: 0 }));
 
@@ -298,7 +491,7 @@ describe('CallProviderController', () => {
 
     it('appends each recording once', async () => {
       const call = await recordCall();
-      await accept(ice(SINCH_CALL, call._id));
+      await accept(ice(SINCH_CALL, call));
 
       await accept(notify(SINCH_CALL, 'recording_finished', 'https://recordings.example.com/a.mp3'));
       await accept(notify(SINCH_CALL, 'recording_available', 'https://recordings.example.com/a.mp3'));
@@ -338,14 +531,14 @@ describe('CallProviderController', () => {
       const response = await request(app.url).post('/api/calls/sdk/token').set('Authorization', user.bearer).expect(200);
 
       expectContract('post', '/api/calls/sdk/token', response);
-      expect(response.body).toEqual({ success: true, token: expect.any(String), expiresAt: expect.any(String), applicationKey: TEST_SINCH.applicationKey, userId: user.userId });
+      expect(response.body).toEqual({ success: true, token: expect.any(String), expiresAt: expect.any(String), applicationKey: TEST_SINCH.applicationKey, userId: `${user.organizationId}-${user.userId}` });
       const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
       expect(decode(response.body.token, { complete: true })?.header).toEqual({ alg: 'HS256', kid: `hkdfv1-${today}` });
       const signingKey = createHmac('sha256', Buffer.from(TEST_SINCH.applicationSecret, 'base64')).update(today).digest();
       const claims = verify(response.body.token, signingKey, { algorithms: ['HS256'] }) as Record<string, unknown>;
       expect(claims).toMatchObject({
         iss: `//rtc.sinch.com/applications/${TEST_SINCH.applicationKey}`,
-        sub: `//rtc.sinch.com/applications/${TEST_SINCH.applicationKey}/users/${user.userId}`,
+        sub: `//rtc.sinch.com/applications/${TEST_SINCH.applicationKey}/users/${user.organizationId}-${user.userId}`,
         nonce: expect.any(String),
       });
       expect((claims.exp as number) - (claims.iat as number)).toBe(600);

@@ -16,7 +16,7 @@
  * name), MONGODB_WRITE_CONCERN, JWT_SECRET, DEFAULT_CALLER_ID, LOG_LEVEL, THROTTLE_LIMIT, THROTTLE_TTL_MS.
  */
 
-const { createSecretKey, randomUUID } = require('node:crypto');
+const { createSecretKey, randomBytes, randomUUID } = require('node:crypto');
 const { STATUS_CODES } = require('node:http');
 const Fastify = require('fastify');
 const jwt = require('jsonwebtoken');
@@ -266,6 +266,7 @@ function toCallDto(/** @type {any} */ call) {
   return {
     _id: id,
     callId: id,
+    callToken: call.callToken ?? null,
     provider: call.provider,
     providerCallId: call.providerCallId,
     direction: call.direction,
@@ -434,6 +435,7 @@ async function main() {
       userId: new ObjectId(user.userId),
       provider: 'sinch',
       providerCallId: null,
+      callToken: randomBytes(24).toString('base64url'),
       direction: 'outbound',
       status: 'initiated',
       from,

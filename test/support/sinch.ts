@@ -37,17 +37,40 @@ export const after = (start: string, seconds: number): string => new Date(Date.p
 
 const callHeaders = (callId?: string) => (callId ? { callHeaders: [{ key: 'x-call-id', value: callId }] } : {});
 
-export const ice = (callid: string, callId?: string, timestamp = new Date().toISOString()) => ({
+/** A call as initiate answers it: what the dialer hands the SDK. */
+export interface PlacedCall {
+  _id: string;
+  callToken: string | null;
+  organizationId: string;
+  userId: string;
+}
+
+/** The Sinch user id the SDK registers with, as `/api/calls/sdk/token` gives it. */
+export const sdkUser = (organizationId: string, userId: string): string => `${organizationId}-${userId}`;
+
+/**
+ * An ICE as Sinch sends it for an in-app call the dialer placed as the README says: with the call's id and
+ * token as call headers, from the call's own Sinch user (override `user` or `callHeaders` to forge one).
+ */
+export const ice = (callid: string, call?: PlacedCall, timestamp = new Date().toISOString()) => ({
   event: 'ice',
   callid,
   timestamp,
   version: 1,
-  cli: 'agent',
+  user: call ? sdkUser(call.organizationId, call.userId) : 'someone',
+  cli: '+14165550100',
   to: { type: 'number', endpoint: '+14165550199' },
   domain: 'pstn',
   originationType: 'MXP',
   applicationKey: TEST_SINCH.applicationKey,
-  ...callHeaders(callId),
+  ...(call
+    ? {
+        callHeaders: [
+          { key: 'x-call-id', value: call._id },
+          { key: 'x-call-token', value: call.callToken },
+        ],
+      }
+    : {}),
 });
 
 export const ace = (callid: string, timestamp = new Date().toISOString(), callId?: string) => ({

@@ -7,7 +7,9 @@ import { CallProviderRegistry } from '../providers/call-provider.registry';
 import { isTerminal } from './call-status';
 import { eventReport, planCallUpdate } from './call-update';
 import { CallLockService } from './call-lock.service';
+import { callTokenMatches, sdkUserIdOf } from './call-token';
 import { CallWriter, ProviderFacts } from './call-writer.service';
+import { ProviderCallIdService } from './provider-call-id.service';
 import { CallEventEntry } from './schemas/call-event.schema';
 import { Call, CALL_PROVIDERS, CallProvider as CallProviderName, CallRecord } from './schemas/call.schema';
 
@@ -29,6 +31,7 @@ export class CallEventsService {
     private readonly providers: CallProviderRegistry,
     private readonly callLocks: CallLockService,
     private readonly writer: CallWriter,
+    private readonly providerCallIds: ProviderCallIdService,
   ) {}
 
   /** Handles a callback whose signature was verified, and returns the provider's answer. */
@@ -43,32 +46,59 @@ export class CallEventsService {
     return provider.answer(parsed.event, proceed ? { to: call.to, from: call.from } : null);
   }
 
-  /** Keeps the event and, once its call is known, applies it with any that waited for the same call. */
+  /**
+   * Keeps the event and, once its call is known, applies it with any that waited for the same call. Only a
+   * signed ICE that passes bindPlaced ties a provider call to a call; every other event reaches the call
+   * that holds its provider call id, whatever call headers it carries.
+   */
   async receive(event: CallEvent): Promise<CallRecord | null> {
     await this.store(event);
-    const call = await this.findCallFor(event);
-    if (!call) return null;
-    if (call.providerCallId !== null && call.providerCallId !== event.providerCallId) {
-      this.logger.warn(`${event.provider} call ${event.providerCallId} names call ${call._id.toHexString()}, which has provider call ${call.providerCallId}`);
-      return null;
-    }
+    const provider = event.provider;
+    if (!isCallProviderName(provider)) return null;
+    const callId = event.kind === 'placed' ? await this.bindPlaced(provider, event) : await this.providerCallIds.holderOf(provider, event.providerCallId);
+    if (!callId) return null;
     try {
-      await this.applyPending(call._id, event.provider, event.providerCallId);
+      await this.applyPending(callId, provider, event.providerCallId);
     } catch (error) {
-      // Another call holds this provider id: the events stay waiting for that call.
+      // Another call took this provider id meanwhile: the events stay waiting for that call.
       if (!(error instanceof ConflictException)) throw error;
-      this.logger.warn(`${event.provider} call ${event.providerCallId} is already recorded for another call than ${call._id.toHexString()}`);
+      this.logger.warn(`${provider} call ${event.providerCallId} is already recorded for another call than ${callId.toHexString()}`);
       return null;
     }
-    return this.callModel.findById(call._id).lean<CallRecord>();
+    return this.callModel.findById(callId).lean<CallRecord>();
+  }
+
+  /**
+   * The call an ICE may connect and bind: the one its call headers name, with the call's unguessable token,
+   * placed by the call's own user as the provider authenticated them, and not tied to another provider call.
+   * Anything else is hung up; the log says why, the provider's answer does not.
+   */
+  private async bindPlaced(provider: CallProviderName, event: CallEvent): Promise<Types.ObjectId | null> {
+    const refuse = (why: string): null => {
+      this.logger.warn(`${provider} call ${event.providerCallId} hung up: ${why}`);
+      return null;
+    };
+    if (!event.callId) return refuse('it names no recorded call');
+    const call = await this.callModel.findOne({ _id: new Types.ObjectId(event.callId), provider }).lean<CallRecord>();
+    if (!call) return refuse(`it names call ${event.callId}, which does not exist`);
+    const id = call._id.toHexString();
+    if (!callTokenMatches(call.callToken ?? null, event.callToken)) return refuse(`its call token is not the one of call ${id}`);
+    if (event.callerIdentity !== sdkUserIdOf(call.organizationId.toHexString(), call.userId.toHexString())) {
+      return refuse(`it was placed by ${event.callerIdentity ?? 'an unnamed caller'}, not by the user of call ${id}`);
+    }
+    if (call.providerCallId !== null && call.providerCallId !== event.providerCallId) return refuse(`call ${id} already has provider call ${call.providerCallId}`);
+    if ((await this.providerCallIds.claim(provider, event.providerCallId, call, 'ice')) !== 'claimed') return refuse(`another call than ${id} holds it`);
+    return call._id;
   }
 
   /**
    * Applies, in call-life order, every stored event of this provider call that has not been applied yet,
    * recording the providerCallId on the call first if it has none. Call it whenever a call learns its
-   * provider id; applying an event again changes nothing. Answers how many events were applied.
+   * provider id; applying an event again changes nothing. Only the call that holds the provider id gets its
+   * events: a report that named an id held in another organization applies none. Answers how many were applied.
    */
-  async applyPending(callId: Types.ObjectId, provider: string, providerCallId: string): Promise<number> {
+  async applyPending(callId: Types.ObjectId, provider: CallProviderName, providerCallId: string): Promise<number> {
+    if (!(await this.providerCallIds.holderOf(provider, providerCallId))?.equals(callId)) return 0;
     const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<CallEventEntry[]>();
     if (waiting.length === 0) return 0;
     await this.callLocks.withLock(callId, async () => {
@@ -100,17 +130,6 @@ export class CallEventsService {
       });
   }
 
-  /** By the call id the provider echoed back, else by the provider's own call id. */
-  private async findCallFor(event: CallEvent): Promise<CallRecord | null> {
-    const provider = event.provider;
-    if (!isCallProviderName(provider)) return null;
-    if (event.callId) {
-      const named = await this.callModel.findOne({ _id: new Types.ObjectId(event.callId), provider }).lean<CallRecord>();
-      if (named) return named;
-    }
-    return this.callModel.findOne({ provider, providerCallId: event.providerCallId }).lean<CallRecord>();
-  }
-
   /** Under the call's lock: plans the event's change on the call as it is now, and writes it. */
   private async apply(callId: Types.ObjectId, providerCallId: string, change: CallChange): Promise<void> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
@@ -128,7 +147,8 @@ export class CallEventsService {
       const changes = plan.kind === 'apply' ? plan.changes : {};
       const facts = newFacts(call, change);
       if (Object.keys(changes).length === 0 && !facts.cost && !facts.recording) return;
-      if (await this.writer.write(call, changes, facts)) return;
+      // Events reach only the call that holds their provider id, so they claim it as the provider's word.
+      if (await this.writer.write(call, changes, facts, 'ice')) return;
     }
     throw new Error(`Call ${callId.toHexString()} kept changing while an event was applied`);
   }

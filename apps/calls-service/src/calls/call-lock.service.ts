@@ -8,6 +8,13 @@ import { CallLock } from './schemas/call-lock.schema';
 export const CALL_LOCK_LEASE_MS = 5_000;
 /** A waiter outlasts one lease, so a dead holder's lock is always taken over rather than waited out in vain. */
 const WAIT_MS = CALL_LOCK_LEASE_MS + 3_000;
+/**
+ * Locks whose lease ran out this long ago are purged: their holders died (a crash between taking and
+ * releasing). The margin keeps the purge well clear of a lock being taken over right now.
+ */
+const STALE_AFTER_MS = 60_000;
+/** The purge runs at most this often per process, on the way out of a lock. */
+const PURGE_INTERVAL_MS = 10 * 60_000;
 
 /** Raised when the lock could not be had in time, which only sustained contention causes. */
 export class CallLockTimeout extends Error {
@@ -26,6 +33,7 @@ export class CallLockTimeout extends Error {
 export class CallLockService {
   private readonly logger = new Logger(CallLockService.name);
   private readonly leases: Leases<Types.ObjectId>;
+  private lastPurge = 0;
 
   constructor(@InjectModel(CallLock.name) lockModel: Model<CallLock>) {
     this.leases = new Leases(lockModel, CALL_LOCK_LEASE_MS);
@@ -38,6 +46,20 @@ export class CallLockService {
       return await this.leases.withLease(callId, { waitMs: WAIT_MS, onReleaseError }, work);
     } catch (error) {
       throw error instanceof LeaseTimeout ? new CallLockTimeout() : error;
+    } finally {
+      this.purgeStale();
     }
+  }
+
+  /**
+   * A lock left by a crashed holder is taken over by the next writer of that call, but a call that is
+   * never written again would keep it for ever. Opportunistic rather than on a timer: every replica may
+   * run it, and the delete is idempotent, so replicas need no lease to share it.
+   */
+  private purgeStale(): void {
+    const now = Date.now();
+    if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
+    this.lastPurge = now;
+    this.leases.purgeExpired(STALE_AFTER_MS).catch((error: unknown) => this.logger.warn(`Could not purge stale call locks: ${String(error)}`));
   }
 }

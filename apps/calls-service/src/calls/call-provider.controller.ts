@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseFilters, UseGuards } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import { AuthUser, CurrentUser, Public } from '@app/auth';
@@ -7,6 +7,7 @@ import { ErrorResponseDto } from '../common/errors/error-response.dto';
 import { SinchCallbackEventDto } from '../providers/sinch/dto/sinch-callback.dto';
 import { SvamlResponseDto } from '../providers/sinch/dto/svaml.dto';
 import { CallEventsService } from './call-events.service';
+import { CallLockTimeoutFilter } from './call-lock-timeout.filter';
 import { SdkTokenResponseDto } from './dto/sdk-token-response.dto';
 import { CALL_PROVIDERS } from './schemas/call.schema';
 import { SdkTokensService } from './sdk-tokens.service';
@@ -26,6 +27,7 @@ export class CallProviderController {
   // budget would drop real events in a busy hour.
   @SkipThrottle()
   @UseGuards(WebhookSignatureGuard)
+  @UseFilters(CallLockTimeoutFilter)
   @HttpCode(HttpStatus.OK)
   @ApiParam({ name: 'provider', description: 'Who sends the callback.', enum: CALL_PROVIDERS })
   @ApiOperation({
@@ -33,9 +35,11 @@ export class CallProviderController {
     description:
       'Point the Sinch application\'s callback URL here. No bearer token: every request must carry a valid Sinch signature ' +
       '(`Authorization: Application <key>:<signature>` and an `x-timestamp` within 5 minutes), else 401 and nothing changes. ' +
-      'An ICE for a recorded call (matched by the `x-call-id` call header, else by `callid`) is connected to the recorded number ' +
-      'with the organization\'s caller ID; any other ICE is hung up. Events are stored once: a repeat answers 200 and changes ' +
-      'nothing, and an event for a call not known yet is applied when the call learns its `providerCallId`.',
+      'An ICE is connected to the recorded number with the organization\'s caller ID only when its `x-call-id` and `x-call-token` ' +
+      'call headers name a recorded call that has not ended and its `user` (the Sinch user placing the call) is that call\'s user; ' +
+      'the ICE then binds its `callid` to the call. Any other ICE is hung up. Other events reach a call only through the `callid` ' +
+      'an ICE (or the dialer\'s report) bound to it. Events are stored once: a repeat answers 200 and changes nothing, and an ' +
+      'event for a call not known yet is applied when the call learns its `providerCallId`.',
   })
   // Below ApiOperation, so that its `security: []` is merged into the operation rather than dropped.
   @Public()
@@ -43,7 +47,15 @@ export class CallProviderController {
   @ApiOkResponse({ description: 'The event was accepted (or ignored); the body tells Sinch what to do next.', type: SvamlResponseDto })
   @ApiResponse({ status: 401, description: 'The provider\'s signature is missing or wrong, or x-timestamp is more than 5 minutes off.', type: ErrorResponseDto })
   @ApiResponse({ status: 404, description: 'No such provider.', type: ErrorResponseDto })
-  @ApiErrorResponses(400, 413, 415, 503)
+  @ApiResponse({
+    status: 503,
+    description:
+      'The database cannot be reached, or other requests kept the call busy until the wait ran out; `Retry-After` then says ' +
+      'when to retry. Sinch retries a callback answered 503.',
+    type: ErrorResponseDto,
+    headers: { 'Retry-After': { description: 'Seconds to wait before trying again, when the call was busy.', schema: { type: 'integer' } } },
+  })
+  @ApiErrorResponses(400, 413, 415)
   handleProviderCallback(@Param('provider') provider: string, @Body() body: unknown): Promise<object> {
     return this.callEvents.handleCallback(provider, body);
   }

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { CALL_STATUSES, isTerminal, rankOf } from './call-status';
+import { CALL_STATUSES, isUnansweredEnd, isTerminal, rankOf } from './call-status';
 import { CallReport, CallState, eventReport, MAX_CLOCK_SKEW_MS, planCallUpdate, UpdatePlan } from './call-update';
 
 const START = new Date('2026-11-27T10:00:00.000Z');
@@ -41,7 +41,7 @@ describe('planCallUpdate', () => {
       { answerTime: at(20), duration: 30 },
     ],
     ['keeps the stored endTime of a repeated end', { status: 'completed', answerTime: at(1), endTime: at(11), duration: 10 }, { status: 'completed', endTime: at(20) }, {}],
-    ['takes an endReason with the end', { status: 'in-progress', answerTime: at(1) }, { status: 'canceled', endTime: at(2), endReason: 'hung up' }, { status: 'canceled', endTime: at(2), endReason: 'hung up', duration: 1 }],
+    ['takes an endReason with the end', { status: 'in-progress', answerTime: at(1) }, { status: 'failed', endTime: at(2), endReason: 'dropped' }, { status: 'failed', endTime: at(2), endReason: 'dropped', duration: 1 }],
     ['takes a conversationId at any time', {}, { conversationId: 'conv-1' }, { conversationId: 'conv-1' }],
     ['accepts a time within the allowed clock skew', { status: 'in-progress' }, { answerTime: new Date(NOW.getTime() + MAX_CLOCK_SKEW_MS) }, { answerTime: new Date(NOW.getTime() + MAX_CLOCK_SKEW_MS) }],
     ['ends no earlier than a future answerTime within the skew', { status: 'in-progress', answerTime: new Date(NOW.getTime() + 30_000) }, { status: 'completed' }, { status: 'completed', endTime: new Date(NOW.getTime() + 30_000), duration: 0 }],
@@ -53,6 +53,7 @@ describe('planCallUpdate', () => {
     ['a move backwards', { status: 'in-progress' }, { status: 'ringing' }, 'The call is already in-progress; it cannot go back to ringing'],
     ['another terminal status', { status: 'completed', endTime: at(5), duration: 0 }, { status: 'failed' }, 'The call has already ended as completed; it cannot become failed'],
     ['leaving a terminal status', { status: 'canceled', endTime: at(5), duration: 0 }, { status: 'in-progress' }, 'The call has already ended as canceled; it cannot become in-progress'],
+    ['an unanswered end of an answered call', { status: 'in-progress', answerTime: at(1) }, { status: 'no-answer' }, 'The call was answered; it cannot end as no-answer'],
   ])('refuses %s as a conflict', (_label, state, report, message) => {
     expect(planCallUpdate(call(state), report, NOW)).toEqual({ kind: 'conflict', message });
   });
@@ -65,7 +66,9 @@ describe('planCallUpdate', () => {
     ['an endTime before the answerTime given with it', {}, { status: 'completed', answerTime: at(10), endTime: at(9) }, 'endTime must not be before answerTime'],
     ['an endTime before the stored answerTime', { status: 'in-progress', answerTime: at(10) }, { status: 'completed', endTime: at(9) }, 'endTime must not be before answerTime'],
     ['a late answerTime after the stored endTime', { status: 'completed', endTime: at(9), duration: 0 }, { answerTime: at(10) }, 'endTime must not be before answerTime'],
-    ['an answerTime for a call not yet answered', { status: 'ringing' }, { answerTime: at(1) }, 'answerTime can only be reported for a call that is in-progress or has ended'],
+    ['an answerTime for a call not yet answered', { status: 'ringing' }, { answerTime: at(1) }, 'answerTime can only be reported for a call that is in-progress, completed or failed'],
+    ['an answerTime with an unanswered end', {}, { status: 'busy', answerTime: at(1) }, 'answerTime can only be reported for a call that is in-progress, completed or failed'],
+    ['a late answerTime for a canceled call', { status: 'canceled', endTime: at(5), duration: 0 }, { answerTime: at(1) }, 'answerTime can only be reported for a call that is in-progress, completed or failed'],
     ['an endTime for a call that goes on', { status: 'in-progress' }, { endTime: at(1) }, 'endTime can only be reported for a call that has ended'],
     ['an endReason for a call that goes on', {}, { status: 'ringing', endReason: 'x' }, 'endReason can only be reported for a call that has ended'],
   ])('refuses %s as invalid', (_label, state, report, message) => {
@@ -163,6 +166,8 @@ describe('planCallUpdate', () => {
             }
             if (after.answerTime && after.endTime) expect(after.endTime.getTime()).toBeGreaterThanOrEqual(after.answerTime.getTime());
             if (isTerminal(after.status)) expect(after.duration).toBeGreaterThanOrEqual(0);
+            // A call that ended unanswered has no answer and no talk time.
+            if (isUnansweredEnd(after.status)) expect([after.answerTime, after.duration]).toEqual([null, 0]);
             state = after;
           }
         }),

@@ -1,4 +1,4 @@
-import { CallStatus, isTerminal, mayBeAnswered, transition } from './call-status';
+import { CallStatus, isTerminal, isUnansweredEnd, mayBeAnswered, transition } from './call-status';
 
 /** How far ahead of the server's clock a reported time may be, for clients whose clocks run fast. */
 export const MAX_CLOCK_SKEW_MS = 60_000;
@@ -55,7 +55,7 @@ export function planCallUpdate(call: CallState, report: CallReport, now: Date): 
   const status = move.kind === 'move' ? move.to : call.status;
 
   if (report.answerTime && !mayBeAnswered(status)) {
-    return invalid('answerTime can only be reported for a call that is in-progress or has ended');
+    return invalid('answerTime can only be reported for a call that is in-progress, completed or failed');
   }
   for (const field of ['endTime', 'endReason'] as const) {
     if (report[field] !== undefined && !isTerminal(status)) return invalid(`${field} can only be reported for a call that has ended`);
@@ -102,9 +102,13 @@ export function eventReport(
   // The dialer may have ended the call first, without an answer time: the provider's fills it, at most
   // at the end already recorded.
   const answerTime = clamp(change.answerTime, null, call.endTime);
+  // A provider that ends an answered call as unanswered contradicts its own answer event: the call was
+  // answered, so it ended completed, with its talk time.
+  const answered = call.status === 'in-progress' || call.answerTime !== null;
+  const status = change.status && answered && isUnansweredEnd(change.status) ? 'completed' : change.status;
   return {
     providerCallId,
-    status: change.status,
+    status,
     answerTime,
     endTime: clamp(change.endTime, call.answerTime ?? answerTime ?? null),
     endReason: change.endReason,

@@ -5,6 +5,7 @@ import { toCallDto } from './call.mapper';
 import { CallChanges } from './call-update';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { Call, CallCost, CallRecord, Recording } from './schemas/call.schema';
+import { ClaimSource } from './schemas/provider-call-id.schema';
 
 /** What only a provider reports, beside the changes the update planner decides. */
 export interface ProviderFacts {
@@ -23,11 +24,24 @@ export class CallWriter {
     private readonly providerCallIds: ProviderCallIdService,
   ) {}
 
-  /** Writes the changes if the call is still as read; null when it is not. Claims a new providerCallId first. */
-  async write(call: CallRecord, changes: CallChanges, facts: ProviderFacts = {}): Promise<CallRecord | null> {
+  /**
+   * Writes the changes if the call is still as read; null when it is not. Claims a new providerCallId
+   * first, for the dialer's report or for the provider's events (which only ever reach the call that holds
+   * their id, or the call their signed ICE names).
+   */
+  async write(call: CallRecord, changes: CallChanges, facts: ProviderFacts = {}, source: ClaimSource = 'report'): Promise<CallRecord | null> {
     const { providerCallId } = changes;
-    if (providerCallId && !(await this.providerCallIds.claim(call.provider, providerCallId, call._id))) {
-      throw callConflict(`providerCallId ${providerCallId} is already recorded for another call`, call);
+    let claimed = false;
+    if (providerCallId) {
+      const outcome = await this.providerCallIds.claim(call.provider, providerCallId, call, source);
+      // Another call of the organization is the caller's to see, so saying so reveals nothing.
+      if (outcome === 'held-in-organization' || (outcome === 'held-elsewhere' && source !== 'report')) {
+        throw callConflict(`providerCallId ${providerCallId} is already recorded for another call`, call);
+      }
+      // Held in another organization: a report is answered as if the id were free, so that no answer tells
+      // whether another organization's call exists. The id is stored as reported, but without the claim the
+      // provider's events keep going to the call that holds it.
+      claimed = outcome === 'claimed';
     }
     const update: UpdateQuery<Call> = { $set: { ...changes, ...(facts.cost ? { cost: facts.cost } : {}) } };
     if (facts.recording) update.$push = { recordings: facts.recording };
@@ -36,7 +50,7 @@ export class CallWriter {
       updated = await this.callModel.findOneAndUpdate(asRead(call), update, { returnDocument: 'after' }).lean<CallRecord>();
       return updated;
     } finally {
-      if (providerCallId && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);
+      if (providerCallId && claimed && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);
     }
   }
 }

@@ -8,6 +8,8 @@ export function toCallDto(call: CallRecord): CallDto {
   return {
     _id: id,
     callId: id,
+    // Calls recorded before the field existed have no callToken at all.
+    callToken: call.callToken ?? null,
     provider: call.provider,
     providerCallId: call.providerCallId,
     direction: call.direction,

@@ -93,7 +93,12 @@ export class CallsController {
       'the call already has changes nothing, so a retried report succeeds. The other fields are filled once: a value for a ' +
       'field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, ' +
       '`duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end ' +
-      'reported without `endTime` ended now.',
+      'reported without `endTime` ended now. A call that was answered ends `completed`, or `failed` keeping its talk time; ' +
+      '`busy`, `no-answer` and `canceled` mean nobody answered, so they never carry an `answerTime`. A `providerCallId` is ' +
+      'the provider\'s id for one call: another call of the organization holding it is 409. Which call a provider id belongs ' +
+      'to is decided by the provider\'s signed ICE, never by a report, and no answer says whether another organization\'s call ' +
+      'holds it: such a report is answered as if the id were free and stored on the call as reported, but the provider\'s ' +
+      'events keep going to the call the ICE bound.',
   })
   @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto })
   @ApiErrorResponses(
@@ -103,8 +108,9 @@ export class CallsController {
     {
       status: 409,
       description:
-        'The report would move the call backwards or change how it ended, its `providerCallId` belongs to another call, ' +
-        'or other reports kept the call busy until the wait ran out. The body carries the call as it is.',
+        'The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or ' +
+        '`canceled`, its `providerCallId` belongs to another call of the organization, or other reports kept the call busy ' +
+        'until the wait ran out. The body carries the call as it is.',
       type: CallConflictResponseDto,
     },
     413,
@@ -113,8 +119,8 @@ export class CallsController {
       status: 422,
       description:
         'The report does not fit the call or the clock: a time before the call\'s `startTime` or more than 60 seconds ahead of ' +
-        'the server\'s clock, an `answerTime` for a call that has not been answered, an `endTime` or `endReason` for a call ' +
-        'that goes on, or an `endTime` before the `answerTime`.',
+        'the server\'s clock, an `answerTime` for a call that has not been answered or that ends `busy`, `no-answer` or ' +
+        '`canceled`, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`.',
     },
   )
   async updateCall(

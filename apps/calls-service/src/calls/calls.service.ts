@@ -13,6 +13,7 @@ import { PhoneNumbersService } from '../phone-numbers/phone-numbers.service';
 import { CallEventsService } from './call-events.service';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
+import { newCallToken } from './call-token';
 import { CallReport, planCallUpdate } from './call-update';
 import { callConflict, CallWriter } from './call-writer.service';
 import { CallDto } from './dto/call.dto';
@@ -144,6 +145,7 @@ export class CallsService {
       userId: new Types.ObjectId(user.userId),
       provider: 'sinch',
       providerCallId: null,
+      callToken: newCallToken(),
       direction: 'outbound',
       status: 'initiated',
       from: callerId,

@@ -114,6 +114,11 @@ export class Leases<Id extends Types.ObjectId | string> {
     return () => clearInterval(timer);
   }
 
+  /** Deletes the leases that expired over `staleAfterMs` ago: their holders died and nobody took them over. */
+  async purgeExpired(staleAfterMs: number): Promise<void> {
+    await this.model.deleteMany({ expiresAt: { $lt: new Date(Date.now() - staleAfterMs) } } as QueryFilter<LeaseRecord<Id>>);
+  }
+
   /** The lease's holder and expiry as stored now, or null when nobody holds it. */
   async holder(id: Id): Promise<LeaseRecord<Id> | null> {
     return this.model.findById(id).lean<LeaseRecord<Id>>();

@@ -53,8 +53,12 @@ export interface CallEvent {
   provider: string;
   /** The provider's id for the call. */
   providerCallId: string;
-  /** Our call id, when the provider echoed it back (the dialer passes it to the SDK). */
+  /** Our call id, when the provider echoed it back (the dialer passes it to the SDK). Trusted only with callToken and callerIdentity. */
   callId: string | null;
+  /** The call's unguessable reference, when the provider echoed it back beside callId. */
+  callToken: string | null;
+  /** Who placed the call, as the provider authenticated them: for an SDK call, the user id its token was issued to. */
+  callerIdentity: string | null;
   /** The provider's name for the event; with `providerCallId` it identifies a delivery, so repeats share it. */
   type: string;
   kind: CallEventKind;

@@ -5,6 +5,7 @@ import { ErrorResponseDto } from '../../common/errors/error-response.dto';
 import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
 import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_TOKEN } from '../call-token';
 import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
@@ -35,11 +36,23 @@ export class CallDto {
   _id!: string;
 
   @ApiProperty({
-    description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.',
+    description: 'The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` call header, with `callToken` as `x-call-token`.',
     pattern: ANSWERED_ID.source,
     example: '64f0a1b2c3d4e5f6a7b8cb00',
   })
   callId!: string;
+
+  @ApiProperty({
+    description:
+      'A random, unguessable reference to this call: pass it to the SDK as the `x-call-token` call header beside `x-call-id`. ' +
+      'Sinch\'s ICE is connected only when both match the call and the Sinch user placing it is the call\'s user. ' +
+      'Null for calls recorded before it existed.',
+    type: String,
+    nullable: true,
+    pattern: CALL_TOKEN.source,
+    example: '3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz',
+  })
+  callToken!: string | null;
 
   @ApiProperty({ description: 'Who carries the call.', enum: CALL_PROVIDERS, example: 'sinch' })
   provider!: CallProvider;

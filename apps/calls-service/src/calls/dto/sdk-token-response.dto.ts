@@ -14,6 +14,12 @@ export class SdkTokenResponseDto {
   @ApiProperty({ description: 'The Sinch application key to build the SinchClient with.', example: '669e367e-6bba-48ab-af15-266871c28135' })
   applicationKey!: string;
 
-  @ApiProperty({ description: 'The user id to build the SinchClient with: the caller\'s own id.', example: '64f0a1b2c3d4e5f6a7b8c001' })
+  @ApiProperty({
+    description:
+      'The Sinch user id to build the SinchClient with: `<organizationId>-<userId>` of the caller. Sinch names it as the caller ' +
+      'in its ICE, and the service connects a call only for the call\'s own user.',
+    pattern: '^[0-9a-f]{24}-[0-9a-f]{24}$',
+    example: '64f0a1b2c3d4e5f6a7b8c000-64f0a1b2c3d4e5f6a7b8c001',
+  })
   userId!: string;
 }

@@ -34,6 +34,13 @@ export class Call {
   @Prop({ type: String, default: null })
   providerCallId!: string | null;
 
+  /**
+   * The unguessable reference the dialer passes in the call headers, so that an ICE can name only a call
+   * its dialer was told about; null for calls recorded before it existed, which no ICE can bind.
+   */
+  @Prop({ type: String, default: null })
+  callToken!: string | null;
+
   @Prop({ type: String, enum: CALL_DIRECTIONS, required: true })
   direction!: CallDirection;
 

@@ -31,11 +31,22 @@ describe('statusOfDisconnect', () => {
 });
 
 describe('parseSinchEvent', () => {
-  it('reads an ICE: our call id from the call headers, no status change', () => {
-    expect(eventOf({ event: 'ice', callid: 'abc_1', timestamp: '2026-11-27T10:00:00Z', callHeaders: headers, to: { type: 'number', endpoint: '+14165550199' } })).toEqual({
+  it('reads an ICE: our call id and token from the call headers, the caller from `user`, no status change', () => {
+    const ice = {
+      event: 'ice',
+      callid: 'abc_1',
+      timestamp: '2026-11-27T10:00:00Z',
+      callHeaders: [...headers, { key: 'X-Call-Token', value: 'tok' }],
+      user: 'org-user',
+      cli: '+14165550100',
+      to: { type: 'number', endpoint: '+14165550199' },
+    };
+    expect(eventOf(ice)).toEqual({
       provider: 'sinch',
       providerCallId: 'abc_1',
       callId,
+      callToken: 'tok',
+      callerIdentity: 'org-user',
       type: 'ice',
       kind: 'placed',
       occurredAt: new Date('2026-11-27T10:00:00Z'),
@@ -49,6 +60,8 @@ describe('parseSinchEvent', () => {
       type: 'ace',
       kind: 'answered',
       callId: null,
+      callToken: null,
+      callerIdentity: null,
       change: { status: 'in-progress', answerTime: new Date('2026-11-27T10:00:05Z') },
     });
   });
@@ -74,6 +87,14 @@ describe('parseSinchEvent', () => {
       cost: { amount: 0.0125, currency: 'USD' },
       answerTime: new Date('2026-11-27T10:00:05Z'),
     });
+  });
+
+  it('gives a call that failed after talk time the answer time its talk time implies', () => {
+    expect(eventOf({ event: 'dice', callid: 'abc_1', timestamp: '2026-11-27T10:01:05Z', result: 'FAILED', reason: 'GENERALERROR', duration: 30 }).change).toMatchObject({
+      status: 'failed',
+      answerTime: new Date('2026-11-27T10:00:35Z'),
+    });
+    expect(eventOf({ event: 'dice', callid: 'abc_1', timestamp: '2026-11-27T10:01:05Z', result: 'FAILED', reason: 'GENERALERROR', duration: 0 }).change.answerTime).toBeUndefined();
   });
 
   it('keeps an unknown reason and gives an unanswered call no answer time', () => {
@@ -167,7 +188,8 @@ describe('parseSinchEvent, on anything', () => {
       debit: fc.oneof(fc.record({ currencyId: fc.string(), amount: fc.double() }), fc.jsonValue()),
       type: fc.oneof(fc.constantFrom('recording_finished', 'recording_available'), fc.jsonValue()),
       destination: fc.oneof(fc.webUrl(), fc.jsonValue()),
-      callHeaders: fc.oneof(fc.constant(headers), fc.jsonValue()),
+      callHeaders: fc.oneof(fc.constant([...headers, { key: 'x-call-token', value: 'tok' }]), fc.jsonValue()),
+      user: fc.oneof(fc.constant('org-user'), fc.jsonValue()),
     },
     { requiredKeys: [] },
   );
@@ -195,6 +217,10 @@ describe('parseSinchEvent, on anything', () => {
         expect(validDate(change.answerTime) && validDate(change.endTime) && validDate(change.recording?.createdAt)).toBe(true);
         if (change.duration !== undefined) expect(Number.isSafeInteger(change.duration) && change.duration >= 0).toBe(true);
         if (change.cost) expect(Number.isFinite(change.cost.amount)).toBe(true);
+        // An ending that says nobody answered never comes with an answer time.
+        if (change.status === 'busy' || change.status === 'no-answer' || change.status === 'canceled') expect(change.answerTime).toBeUndefined();
+        expect(event.callToken === null || typeof event.callToken === 'string').toBe(true);
+        expect(event.callerIdentity === null || /^[!-~]{1,128}$/.test(event.callerIdentity)).toBe(true);
       }),
       { numRuns: 5000 },
     );

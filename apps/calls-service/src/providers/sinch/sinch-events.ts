@@ -3,8 +3,9 @@ import type { CallStatus } from '../../calls/call-status';
 import { CallChange, CallEvent, CallFacts, ParsedEvent } from '../call-provider';
 
 export const SINCH = 'sinch';
-/** The call header the dialer sets to our call id: `callPhoneNumber(number, { 'x-call-id': call._id })`. */
+/** The call headers the dialer sets: `callPhoneNumber(number, { 'x-call-id': call.callId, 'x-call-token': call.callToken })`. */
 export const CALL_ID_HEADER = 'x-call-id';
+export const CALL_TOKEN_HEADER = 'x-call-token';
 const RECORDING_NOTIFICATIONS = new Set(['recording_finished', 'recording_available']);
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
 // What a providerCallId may be (issue 3's PATCH accepts the same): printable ASCII without spaces, at most 128.
@@ -35,12 +36,26 @@ function timeOf(body: Json, receivedAt: Date): Date {
   return Number.isNaN(parsed) ? receivedAt : new Date(parsed);
 }
 
+/** A call header the SDK client set, by name. */
+function callHeaderOf(body: Json, name: string): string | null {
+  if (!Array.isArray(body.callHeaders)) return null;
+  const header = body.callHeaders.find((entry): entry is Json => isObject(entry) && typeof entry.key === 'string' && entry.key.toLowerCase() === name);
+  return header ? text(header.value) : null;
+}
+
 /** Our call id from the SDK's call headers, when it is there and looks like one. */
 function callIdOf(body: Json): string | null {
-  if (!Array.isArray(body.callHeaders)) return null;
-  const header = body.callHeaders.find((entry): entry is Json => isObject(entry) && typeof entry.key === 'string' && entry.key.toLowerCase() === CALL_ID_HEADER);
-  const value = header ? text(header.value) : null;
+  const value = callHeaderOf(body, CALL_ID_HEADER);
   return value && OBJECT_ID.test(value) ? value.toLowerCase() : null;
+}
+
+/**
+ * Who placed the call: Sinch names the SDK user placing an in-app (`mxp`) call in the ICE's `user`. Its
+ * `cli` is no identity (the number to show), so it is not read.
+ */
+function callerIdentityOf(body: Json): string | null {
+  const user = text(body.user);
+  return user && PROVIDER_CALL_ID.test(user) ? user : null;
 }
 
 function costOf(debit: unknown): CallChange['cost'] | undefined {
@@ -67,7 +82,9 @@ function disconnectChange(body: Json, endTime: Date): CallChange {
   const cost = costOf(body.debit);
   if (cost) change.cost = cost;
   // Without an ACE the answer time follows from the talk time; an ACE applied first wins, as fields are only filled.
-  if (status === 'completed' && duration !== null) {
+  // A call that failed after talk time was answered too; busy, no-answer and canceled never were.
+  const answered = status === 'completed' || (status === 'failed' && duration !== null && duration > 0);
+  if (answered && duration !== null) {
     const answerTime = new Date(endTime.getTime() - duration * 1000);
     // A talk time longer than a Date reaches back gives no answer time at all, not an invalid one.
     if (Number.isFinite(answerTime.getTime())) change.answerTime = answerTime;
@@ -88,7 +105,7 @@ export function parseSinchEvent(body: unknown, receivedAt: Date): ParsedEvent {
   if (!providerCallId) return { outcome: 'invalid', message: 'callid is required' };
   if (!PROVIDER_CALL_ID.test(providerCallId)) return { outcome: 'invalid', message: 'callid must be printable ASCII without spaces, at most 128 characters' };
   const occurredAt = timeOf(body, receivedAt);
-  const base = { provider: SINCH, providerCallId, callId: callIdOf(body), occurredAt, payload: body };
+  const base = { provider: SINCH, providerCallId, callId: callIdOf(body), callToken: callHeaderOf(body, CALL_TOKEN_HEADER), callerIdentity: callerIdentityOf(body), occurredAt, payload: body };
 
   switch (name) {
     case 'ice':

@@ -48,8 +48,17 @@ export class SinchCallbackEventDto {
   @ApiPropertyOptional({ example: 1 })
   version?: number;
 
-  @ApiPropertyOptional({ description: 'Headers the SDK client set; the dialer sets `x-call-id` to our call id.', type: [SinchCallHeaderDto] })
+  @ApiPropertyOptional({
+    description: 'Headers the SDK client set; the dialer sets `x-call-id` to our call id and `x-call-token` to its `callToken`. Only an ICE\'s headers are read.',
+    type: [SinchCallHeaderDto],
+  })
   callHeaders?: SinchCallHeaderDto[];
+
+  @ApiPropertyOptional({
+    description: 'ICE of an in-app (`mxp`) call: the Sinch user placing it, the `userId` the SDK registered with (see `/api/calls/sdk/token`).',
+    example: '64f0a1b2c3d4e5f6a7b8c000-64f0a1b2c3d4e5f6a7b8c001',
+  })
+  user?: string;
 
   @ApiPropertyOptional({ description: 'DiCE: how the call ended (an open set: ANSWERED, BUSY, NOANSWER, FAILED, ...).', example: 'ANSWERED' })
   result?: string;
