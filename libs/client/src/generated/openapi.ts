@@ -100,7 +100,7 @@ export interface paths {
         head?: never;
         /**
          * Report what the SDK saw of a call
-         * @description Reports what the SDK saw. The status only moves forward (`initiated`, `ringing`, `in-progress`, then one of `completed`, `busy`, `no-answer`, `canceled`, `failed`), may skip steps, and never changes once it is terminal; reporting the status the call already has changes nothing, so a retried report succeeds. The other fields are filled once: a value for a field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, `duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end reported without `endTime` ended now.
+         * @description Reports what the SDK saw. The status only moves forward (`initiated`, `ringing`, `in-progress`, then one of `completed`, `busy`, `no-answer`, `canceled`, `failed`), may skip steps, and never changes once it is terminal; reporting the status the call already has changes nothing, so a retried report succeeds. The other fields are filled once: a value for a field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, `duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end reported without `endTime` ended now. A call that was answered ends `completed`, or `failed` keeping its talk time; `busy`, `no-answer` and `canceled` mean nobody answered, so they never carry an `answerTime`. A `providerCallId` is the provider's id for one call: another call of the organization holding it is 409. Which call a provider id belongs to is decided by the provider's signed ICE, never by a report, and no answer says whether another organization's call holds it: such a report is answered as if the id were free and stored on the call as reported, but the provider's events keep going to the call the ICE bound.
          */
         patch: operations["updateCall"];
         trace?: never;
@@ -152,7 +152,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the organization's caller ID numbers */
+        /**
+         * List the organization's caller ID numbers
+         * @description In E.164 order, 100 to a page unless `limit` says otherwise. To page, pass the previous page's `nextCursor` as `cursor`; a number added or renumbered meanwhile appears on the page its number sorts into.
+         */
         get: operations["listPhoneNumbers"];
         put?: never;
         /** Add a caller ID number (admins only) */
@@ -195,7 +198,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a provider callback (Sinch Voice: ICE, ACE, DiCE, notify)
-         * @description Point the Sinch application's callback URL here. No bearer token: every request must carry a valid Sinch signature (`Authorization: Application <key>:<signature>` and an `x-timestamp` within 5 minutes), else 401 and nothing changes. An ICE for a recorded call (matched by the `x-call-id` call header, else by `callid`) is connected to the recorded number with the organization's caller ID; any other ICE is hung up. Events are stored once: a repeat answers 200 and changes nothing, and an event for a call not known yet is applied when the call learns its `providerCallId`.
+         * @description Point the Sinch application's callback URL here. No bearer token: every request must carry a valid Sinch signature (`Authorization: Application <key>:<signature>` and an `x-timestamp` within 5 minutes), else 401 and nothing changes. An ICE is connected to the recorded number with the organization's caller ID only when its `x-call-id` and `x-call-token` call headers name a recorded call that has not ended and its `user` (the Sinch user placing the call) is that call's user; the ICE then binds its `callid` to the call. Any other ICE is hung up. Other events reach a call only through the `callid` an ICE (or the dialer's report) bound to it. Events are stored once: a repeat answers 200 and changes nothing, and an event for a call not known yet is applied when the call learns its `providerCallId`.
          */
         post: operations["handleProviderCallback"];
         delete?: never;
@@ -440,10 +443,15 @@ export interface components {
              */
             _id: string;
             /**
-             * @description The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` header.
+             * @description The same id as `_id`, as a string; pass it to the SDK as the `x-call-id` call header, with `callToken` as `x-call-token`.
              * @example 64f0a1b2c3d4e5f6a7b8cb00
              */
             callId: string;
+            /**
+             * @description A random, unguessable reference to this call: pass it to the SDK as the `x-call-token` call header beside `x-call-id`. Sinch's ICE is connected only when both match the call and the Sinch user placing it is the call's user. Null for calls recorded before it existed.
+             * @example 3q2-7wAbCdEfGhIjKlMnOpQrStUvWxYz
+             */
+            callToken: string | null;
             /**
              * @description Who carries the call.
              * @example sinch
@@ -766,8 +774,13 @@ export interface components {
              * @enum {boolean}
              */
             success: true;
-            /** @description Every number of the organization, in E.164 order. */
+            /** @description The page's numbers, in E.164 order. */
             phoneNumbers: components["schemas"]["PhoneNumber"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
         };
         /** @description Only the fields given change; `null` clears the label. `isDefault: false` on the default number leaves the organization without one. `userIds` replaces the list. */
         UpdatePhoneNumberRequest: {
@@ -826,8 +839,13 @@ export interface components {
             timestamp?: string;
             /** @example 1 */
             version?: number;
-            /** @description Headers the SDK client set; the dialer sets `x-call-id` to our call id. */
+            /** @description Headers the SDK client set; the dialer sets `x-call-id` to our call id and `x-call-token` to its `callToken`. Only an ICE's headers are read. */
             callHeaders?: components["schemas"]["SinchCallHeader"][];
+            /**
+             * @description ICE of an in-app (`mxp`) call: the Sinch user placing it, the `userId` the SDK registered with (see `/api/calls/sdk/token`).
+             * @example 64f0a1b2c3d4e5f6a7b8c000-64f0a1b2c3d4e5f6a7b8c001
+             */
+            user?: string;
             /**
              * @description DiCE: how the call ended (an open set: ANSWERED, BUSY, NOANSWER, FAILED, ...).
              * @example ANSWERED
@@ -905,8 +923,8 @@ export interface components {
              */
             applicationKey: string;
             /**
-             * @description The user id to build the SinchClient with: the caller's own id.
-             * @example 64f0a1b2c3d4e5f6a7b8c001
+             * @description The Sinch user id to build the SinchClient with: `<organizationId>-<userId>` of the caller. Sinch names it as the caller in its ICE, and the service connects a call only for the call's own user.
+             * @example 64f0a1b2c3d4e5f6a7b8c000-64f0a1b2c3d4e5f6a7b8c001
              */
             userId: string;
         };
@@ -1316,7 +1334,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Makes the request safe to retry. A repeat by the same user with the same key and the same body records nothing and answers the call the first request recorded, with `Idempotent-Replayed: true`; the same key with a different body is refused with 422. Keys are kept for 24 hours. 1 to 255 printable ASCII characters. */
+                /** @description Makes the request safe to retry. A repeat by the same user with the same key and the same body records nothing and answers the call the first request recorded, with `Idempotent-Replayed: true`; the same key with a different body is refused with 422. A repeat while the first request is still being carried out waits for it briefly, else is answered 409. A retry after a request that failed (a 503, a lost connection) carries it out, making the call that request would have made and never a second one. Keys are kept for 24 hours. 1 to 255 printable ASCII characters. */
                 "Idempotency-Key"?: string;
             };
             path?: never;
@@ -1366,9 +1384,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description A request with the same `Idempotency-Key` is still being carried out; retry shortly. */
+            /** @description A request with the same `Idempotency-Key` is still being carried out; retry after `Retry-After` seconds. */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1623,7 +1643,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The report would move the call backwards or change how it ended, its `providerCallId` belongs to another call, or other reports kept the call busy until the wait ran out. The body carries the call as it is. */
+            /** @description The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or `canceled`, its `providerCallId` belongs to another call of the organization, or other reports kept the call busy until the wait ran out. The body carries the call as it is. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1650,7 +1670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The report does not fit the call or the clock: a time before the call's `startTime` or more than 60 seconds ahead of the server's clock, an `answerTime` for a call that has not been answered, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`. */
+            /** @description The report does not fit the call or the clock: a time before the call's `startTime` or more than 60 seconds ahead of the server's clock, an `answerTime` for a call that has not been answered or that ends `busy`, `no-answer` or `canceled`, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1732,20 +1752,34 @@ export interface operations {
     };
     listPhoneNumbers: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description Every number of the organization. */
+            /** @description A page of the organization's numbers. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PhoneNumberListResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description The bearer token is missing, invalid or expired. */
@@ -1925,6 +1959,15 @@ export interface operations {
             };
             /** @description No such resource in the caller's organization. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The request conflicts with the current state. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2134,9 +2177,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The database cannot be reached. */
+            /** @description The database cannot be reached, or other requests kept the call busy until the wait ran out; `Retry-After` then says when to retry. Sinch retries a callback answered 503. */
             503: {
                 headers: {
+                    /** @description Seconds to wait before trying again, when the call was busy. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
