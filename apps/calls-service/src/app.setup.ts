@@ -7,6 +7,8 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { FastifyInstance } from 'fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { answerClientErrorInErrorShape } from './common/http/client-error';
+import { acceptJsonBodiesOnly } from './common/http/json-body';
 import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
 import { Environment } from './config/environment';
@@ -31,6 +33,7 @@ export function createHttpAdapter(): FastifyAdapter {
     // its connection then closed) rather than refused with Fastify's own 503 body, which is not the one
     // error shape. New connections are refused either way: the listening socket is closed first.
     return503OnClosing: false,
+    clientErrorHandler: answerClientErrorInErrorShape,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -61,8 +64,9 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(ConfigService<Environment, true>);
-  // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
+  // The API speaks JSON only: any other body is refused with 415 rather than parsed as text or a form.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  acceptJsonBodiesOnly(app);
   answerUnsupportedMethodsWith405(app);
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
