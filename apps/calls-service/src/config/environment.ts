@@ -6,6 +6,12 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInteger = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+/** `90`, `90s`, `15m`, `24h` or `7d` → seconds; anything else is left for the validator to refuse. */
+const toSeconds = ({ value }: { value: unknown }) => {
+  const match = typeof value === 'string' ? /^(\d+)([smhd]?)$/.exec(value.trim()) : null;
+  return match ? Number(match[1]) * SECONDS_PER_UNIT[match[2] || 's'] : value;
+};
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
 
@@ -52,6 +58,15 @@ export class Environment {
   @IsOptional()
   @IsString()
   JWT_AUDIENCE?: string;
+
+  /**
+   * The longest lifetime a bearer token may have (exp - iat), as seconds or with a unit: `900`, `15m`,
+   * `24h`, `7d`. A token without `exp`, or living longer, is refused with 401.
+   */
+  @Transform(toSeconds)
+  @IsInt({ message: 'JWT_MAX_TTL must be a duration such as 3600, 15m, 24h or 7d' })
+  @Min(60, { message: 'JWT_MAX_TTL must be at least 60 seconds' })
+  JWT_MAX_TTL = 24 * 3600;
 
   /** The caller ID used when the organization has none of its own. */
   @IsOptional()
