@@ -1,6 +1,6 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
-import { IsE164PhoneNumber } from '../common/phone-number';
+import { IsE164PhoneNumber, NUMBER_TYPES, PhoneNumberType } from '../common/phone-number';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -72,6 +72,17 @@ export class Environment {
   @IsOptional()
   @IsE164PhoneNumber({ message: 'DEFAULT_CALLER_ID must be a valid E.164 number such as +14165550100' })
   DEFAULT_CALLER_ID?: string;
+
+  /**
+   * Number types that outbound calls may not go to, as libphonenumber names them, comma-separated, or
+   * `none`. Premium-rate and shared-cost numbers are where toll fraud makes its money.
+   */
+  @Transform(({ value }: { value: unknown }) => {
+    const list = toList({ value });
+    return Array.isArray(list) ? list.map((item: string) => item.toUpperCase()).filter((item: string) => item !== 'NONE') : list;
+  })
+  @IsIn(NUMBER_TYPES, { each: true, message: `BLOCKED_NUMBER_TYPES must be none or a comma-separated list of ${NUMBER_TYPES.join(', ')}` })
+  BLOCKED_NUMBER_TYPES: PhoneNumberType[] = ['PREMIUM_RATE', 'SHARED_COST'];
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';

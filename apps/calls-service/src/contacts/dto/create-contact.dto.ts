@@ -2,10 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
 import {
-  IsE164PhoneNumber,
+  IsWellFormedPhoneNumber,
   MAX_TYPED_PHONE_NUMBER_LENGTH,
   NormalizePhoneNumber,
-  PHONE_NUMBER_RULES,
+  STORED_PHONE_NUMBER_RULES,
   TYPED_PHONE_NUMBER,
 } from '../../common/phone-number';
 import { NOT_BLANK } from '../../common/text';
@@ -41,7 +41,7 @@ export class CreateContactDto {
   company?: string | null;
 
   @ApiPropertyOptional({
-    description: `The main number, in E.164. ${PHONE_NUMBER_RULES}`,
+    description: `The main number, in E.164. ${STORED_PHONE_NUMBER_RULES}`,
     type: String,
     maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH,
     pattern: TYPED_PHONE_NUMBER.source,
@@ -52,11 +52,11 @@ export class CreateContactDto {
   @IsOptional()
   @IsString()
   @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH)
-  @IsE164PhoneNumber()
+  @IsWellFormedPhoneNumber()
   phoneNumber?: string | null;
 
   @ApiPropertyOptional({
-    description: `More numbers, in E.164. ${PHONE_NUMBER_RULES}`,
+    description: `More numbers, in E.164. ${STORED_PHONE_NUMBER_RULES}`,
     type: 'array',
     items: { type: 'string', maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH, pattern: TYPED_PHONE_NUMBER.source },
     maxItems: 20,
@@ -69,6 +69,6 @@ export class CreateContactDto {
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH, { each: true })
-  @IsE164PhoneNumber({ each: true })
+  @IsWellFormedPhoneNumber({ each: true })
   phoneNumbers?: string[] | null;
 }
