@@ -12,6 +12,7 @@ import { acceptJsonBodiesOnly } from './common/http/json-body';
 import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
 import { Environment } from './config/environment';
+import { TrustProxy } from './config/trust-proxy';
 import { serveOpenApi } from './openapi/openapi';
 
 const HEALTH_PATHS = ['health', 'health/ready'];
@@ -22,9 +23,12 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
 /** NestFactory options: JSON bodies keep their raw bytes, which provider signatures cover. */
 export const APP_OPTIONS: NestApplicationOptions = { rawBody: true };
 
-export function createHttpAdapter(): FastifyAdapter {
+/** @param trustProxy which proxies to believe about the client's address (TRUST_PROXY). */
+export function createHttpAdapter(trustProxy: TrustProxy = false): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // A number of hops as Fastify reads one; Nest's types for the option leave numbers out.
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     // Fastify's request id is the one every log line of the request carries (pino-http takes it over):
     // the caller's X-Request-Id when it is a sensible one, else a new UUID. Never taken unchecked.
     requestIdHeader: false,

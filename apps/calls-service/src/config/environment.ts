@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
+import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateBy, ValidateIf } from 'class-validator';
 import { IsE164PhoneNumber, NUMBER_TYPES, PhoneNumberType } from '../common/phone-number';
+import { parseTrustProxy } from './trust-proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -97,6 +98,21 @@ export class Environment {
     message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://dialer.example.com (no path, no *)',
   })
   CORS_ORIGINS: string[] = [];
+
+  /**
+   * Which proxies in front of the service to believe about the client's address (X-Forwarded-For), so
+   * that the per-address rate limit counts clients, not the load balancer: `false` (the default),
+   * `true`, a number of hops, or comma-separated proxy addresses or CIDR ranges. See parseTrustProxy.
+   */
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTrustProxy(value) !== null,
+      defaultMessage: () =>
+        'TRUST_PROXY must be false, true, a number of proxy hops, or comma-separated proxy addresses or CIDR ranges such as 10.0.0.0/8',
+    },
+  })
+  TRUST_PROXY = 'false';
 
   /** Requests one user (or, without a valid token, one IP address) may make per THROTTLE_TTL_MS. */
   @Transform(toInteger)
