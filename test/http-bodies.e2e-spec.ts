@@ -142,6 +142,29 @@ describe('Request bodies', () => {
     expect(await app.db.collection('contacts').countDocuments()).toBe(0);
   });
 
+  it.each([
+    ['a contact first name', CONTACTS, 'POST', { firstName: 'Ann\u0000Lee', phoneNumber: '+14165550199' }],
+    ['a contact company, escaped in the JSON text', CONTACTS, 'POST', '{"firstName":"Ann","phoneNumber":"+14165550199","company":"a\\u0000b"}'],
+    ['a key', CONTACTS, 'POST', { firstName: 'Ann', 'x\u0000': 1 }],
+    ['a call report', '/api/calls/5f0000000000000000000001', 'PATCH', { endReason: 'hung\u0000up' }],
+  ])('refuses the NUL character in %s with 400', async (_label, path, method, body) => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+
+    const response = await sendRaw(`${app.url}${path}`, method, text, { authorization: user.bearer, 'content-type': 'application/json' });
+
+    expect(response).toEqual({
+      status: 400,
+      body: errorBody(400, 'Bad Request', 'Text in the request body must not contain the NUL character (\\u0000)'),
+    });
+    expect(await app.db.collection('contacts').countDocuments()).toBe(0);
+  });
+
+  it('refuses the NUL character in a query parameter with 400', async () => {
+    const response = await sendRaw(`${app.url}${CONTACTS}?q=Ann%00Lee`, 'GET', undefined, { authorization: user.bearer });
+
+    expect(response).toEqual({ status: 400, body: errorBody(400, 'Bad Request', 'Query parameters must not contain the NUL character (\\u0000)') });
+  });
+
   it('accepts a DELETE that says application/json and sends no body', async () => {
     const created = await request(app.url).post(CONTACTS).set('Authorization', user.bearer).send({ firstName: 'Ann', phoneNumber: '+14165550199' }).expect(201);
 

@@ -8,20 +8,20 @@ import {
   STORED_PHONE_NUMBER_RULES,
   TYPED_PHONE_NUMBER,
 } from '../../common/phone-number';
-import { NOT_BLANK } from '../../common/text';
+import { NO_NUL, NOT_BLANK, NOT_BLANK_NO_NUL } from '../../common/text';
 
 export const FIRST_NAME_RULE = 'Leading and trailing whitespace is removed, and something must remain.';
 const TRIMMED = 'Leading and trailing whitespace is removed.';
 
 @ApiSchemaOf({ name: 'CreateContactRequest', additionalProperties: false })
 export class CreateContactDto {
-  @ApiProperty({ description: FIRST_NAME_RULE, maxLength: 100, pattern: NOT_BLANK.source, example: 'Ada' })
+  @ApiProperty({ description: FIRST_NAME_RULE, maxLength: 100, pattern: NOT_BLANK_NO_NUL.source, example: 'Ada' })
   @IsString()
   @MaxLength(100)
   @Matches(NOT_BLANK, { message: 'firstName must not be blank' })
   firstName!: string;
 
-  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 100, nullable: true, example: 'Lovelace' })
+  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 100, pattern: NO_NUL.source, nullable: true, example: 'Lovelace' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -34,7 +34,7 @@ export class CreateContactDto {
   @IsEmail()
   email?: string | null;
 
-  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 200, nullable: true, example: 'Analytical Engines Ltd' })
+  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 200, pattern: NO_NUL.source, nullable: true, example: 'Analytical Engines Ltd' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
