@@ -4,10 +4,9 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyRequest } from 'fastify';
 import { isNestedTooDeeply, MAX_JSON_DEPTH } from './json-depth';
 
-
 /**
- * The only body parsers: JSON, checked before it is parsed (see isNestedTooDeeply), and a refusal for form
- * bodies, which Nest would otherwise parse on every route. Every other media type has no parser, so
+ * The only body parsers: JSON, checked before it is parsed (see isNestedTooDeeply), and a refusal for
+ * form bodies, which Nest would otherwise parse on every route. Every other media type has no parser, so
  * Fastify refuses it with 415 too. The raw bytes are still kept (NestFactory's `rawBody`), for the
  * provider callbacks' signatures. Must run before the app is initialised, which registers Nest's own
  * parsers for the types that have none yet.
