@@ -32,6 +32,23 @@ describe('JwtAuthGuard', () => {
       ['a sub that is not an id', () => signToken({ sub: 'alice', organizationId: newId() }), 'Token has no valid sub (user id) claim'],
       ['an organizationId that is an object', () => signToken({ sub: newId(), organizationId: { $ne: null } }), 'Token has no valid organizationId claim'],
       ['garbage', () => 'not.a.token', 'Invalid bearer token'],
+      ['no exp', () => sign(claims(), TEST_JWT_SECRET, { algorithm: 'HS256' }), 'Token has no exp (expiry) claim'],
+      ['a lifetime over JWT_MAX_TTL (24 h by default)', () => signToken(claims(), { expiresIn: '25h' }), 'Token lives longer than the 86400 s allowed'],
+      [
+        'a lifetime over JWT_MAX_TTL without iat',
+        () => sign({ ...claims(), exp: Math.floor(Date.now() / 1000) + 25 * 3600 }, TEST_JWT_SECRET, { algorithm: 'HS256', noTimestamp: true }),
+        'Token lives longer than the 86400 s allowed',
+      ],
+      [
+        'a lifetime over JWT_MAX_TTL hidden by an iat in the future',
+        () => signToken({ ...claims(), iat: Math.floor(Date.now() / 1000) + 24 * 3600, exp: Math.floor(Date.now() / 1000) + 25 * 3600 }),
+        'Token lives longer than the 86400 s allowed',
+      ],
+      [
+        'a crit header',
+        () => signToken(claims(), { header: { alg: 'HS256', crit: ['exp'] } as never }),
+        'Token has a crit header, which is not supported',
+      ],
     ];
 
     it.each(rejected)('answers 401 for %s', async (_label, token, message) => {
@@ -50,6 +67,31 @@ describe('JwtAuthGuard', () => {
 
     it('accepts a valid token', async () => {
       await request(app.url).post(INITIATE).set('Authorization', `Bearer ${signToken(claims())}`).send(body).expect(201);
+    });
+
+    it('accepts a token of exactly 24 h, and one without iat that expires within 24 h', async () => {
+      const noIat = sign({ ...claims(), exp: Math.floor(Date.now() / 1000) + 3600 }, TEST_JWT_SECRET, { algorithm: 'HS256', noTimestamp: true });
+
+      await request(app.url).post(INITIATE).set('Authorization', `Bearer ${signToken(claims(), { expiresIn: '24h' })}`).send(body).expect(201);
+      await request(app.url).post(INITIATE).set('Authorization', `Bearer ${noIat}`).send(body).expect(201);
+    });
+  });
+
+  describe('with JWT_MAX_TTL=15m', () => {
+    let app: RunningApp;
+
+    beforeAll(async () => {
+      app = await startApp({ JWT_MAX_TTL: '15m' });
+    });
+    afterAll(() => app.stop());
+
+    it('refuses a token of an hour and accepts one of 15 minutes', async () => {
+      const claims = { sub: newId(), organizationId: newId() };
+
+      const refused = await request(app.url).post(INITIATE).set('Authorization', `Bearer ${signToken(claims, { expiresIn: '1h' })}`).send(body).expect(401);
+      await request(app.url).post(INITIATE).set('Authorization', `Bearer ${signToken(claims, { expiresIn: '15m' })}`).send(body).expect(201);
+
+      expect(refused.body.message).toBe('Token lives longer than the 900 s allowed');
     });
   });
 

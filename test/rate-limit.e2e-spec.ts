@@ -75,6 +75,66 @@ describe('RateLimitGuard', () => {
     });
   });
 
+  describe('with TRUST_PROXY=loopback (the test client is the proxy)', () => {
+    let app: RunningApp;
+
+    beforeAll(async () => {
+      app = await startApp({ THROTTLE_LIMIT: String(LIMIT), THROTTLE_TTL_MS: '60000', TRUST_PROXY: 'loopback' });
+    });
+    afterAll(() => app.stop());
+
+    const anonymous = (client: string) => request(app.url).get(CONTACTS).set('X-Forwarded-For', client);
+
+    it('counts unauthenticated requests per client address from X-Forwarded-For, not per proxy', async () => {
+      for (let i = 0; i < LIMIT; i++) await anonymous('203.0.113.1').expect(401);
+      await anonymous('203.0.113.1').expect(429);
+
+      await anonymous('203.0.113.2').expect(401);
+    });
+
+    // Found by the probe of issue 16: callbacks skipped the limit whatever their signature, so anyone
+    // could make the service check signatures without end.
+    it('limits badly signed and unsigned provider callbacks per address, and never signed ones', async () => {
+      const client = '203.0.113.10';
+      const badlySigned = () =>
+        sendCallback(app, notify('limit-bad', 'some_other_notification', ''), { credentials: { applicationKey: '669e367e-6bba-48ab-af15-266871c28135', applicationSecret: 'AAAAAAAAAAAAAAAAAAAAAA==' } })
+          .set('X-Forwarded-For', client);
+      const unsigned = () => request(app.url).post('/api/calls/webhooks/sinch').set('X-Forwarded-For', client).send(notify('limit-unsigned', 'some_other_notification', ''));
+
+      await badlySigned().expect(401);
+      await unsigned().expect(401);
+      await badlySigned().expect(401);
+      const limited = await unsigned().expect(429);
+      await badlySigned().expect(429);
+
+      expect(limited.body).toEqual({
+        success: false,
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: expect.stringMatching(/^Too many requests; try again in \d+ s$/),
+      });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      for (let i = 0; i < LIMIT * 2; i++) {
+        await sendCallback(app, notify(`limit-signed-${i}`, 'some_other_notification', '')).set('X-Forwarded-For', client).expect(200);
+      }
+    });
+  });
+
+  describe('without TRUST_PROXY', () => {
+    let app: RunningApp;
+
+    beforeAll(async () => {
+      app = await startApp({ THROTTLE_LIMIT: String(LIMIT), THROTTLE_TTL_MS: '60000' });
+    });
+    afterAll(() => app.stop());
+
+    it('ignores X-Forwarded-For, which any client can send', async () => {
+      for (let i = 0; i < LIMIT; i++) await request(app.url).get(CONTACTS).set('X-Forwarded-For', `198.51.100.${i}`).expect(401);
+
+      await request(app.url).get(CONTACTS).set('X-Forwarded-For', '198.51.100.200').expect(429);
+    });
+  });
+
   it('lets a user in again once THROTTLE_TTL_MS has passed', async () => {
     const app = await startApp({ THROTTLE_LIMIT: '1', THROTTLE_TTL_MS: '1000' });
     try {

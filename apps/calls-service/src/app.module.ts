@@ -27,6 +27,7 @@ import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
         publicKey: config.get('JWT_PUBLIC_KEY', { infer: true }),
         issuer: config.get('JWT_ISSUER', { infer: true }),
         audience: config.get('JWT_AUDIENCE', { infer: true }),
+        maxTtlSeconds: config.get('JWT_MAX_TTL', { infer: true }),
       }),
     }),
     ContactsModule,

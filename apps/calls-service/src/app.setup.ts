@@ -7,10 +7,13 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { FastifyInstance } from 'fastify';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
+import { answerClientErrorInErrorShape } from './common/http/client-error';
 import { enableCors } from './common/http/cors';
+import { acceptJsonBodiesOnly } from './common/http/json-body';
 import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
 import { Environment } from './config/environment';
+import { TrustProxy } from './config/trust-proxy';
 import { serveOpenApi } from './openapi/openapi';
 
 const HEALTH_PATHS = ['health', 'health/ready'];
@@ -21,9 +24,12 @@ export const BODY_LIMIT_BYTES = 100 * 1024;
 /** NestFactory options: JSON bodies keep their raw bytes, which provider signatures cover. */
 export const APP_OPTIONS: NestApplicationOptions = { rawBody: true };
 
-export function createHttpAdapter(): FastifyAdapter {
+/** @param trustProxy which proxies to believe about the client's address (TRUST_PROXY). */
+export function createHttpAdapter(trustProxy: TrustProxy = false): FastifyAdapter {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    // A number of hops as Fastify reads one; Nest's types for the option leave numbers out.
+    trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
     // Fastify's request id is the one every log line of the request carries (pino-http takes it over):
     // the caller's X-Request-Id when it is a sensible one, else a new UUID. Never taken unchecked.
     requestIdHeader: false,
@@ -32,6 +38,7 @@ export function createHttpAdapter(): FastifyAdapter {
     // its connection then closed) rather than refused with Fastify's own 503 body, which is not the one
     // error shape. New connections are refused either way: the listening socket is closed first.
     return503OnClosing: false,
+    clientErrorHandler: answerClientErrorInErrorShape,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -62,8 +69,9 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(ConfigService<Environment, true>);
-  // The API speaks JSON only: any other body is refused with 415 rather than parsed as text.
+  // The API speaks JSON only: any other body is refused with 415 rather than parsed as text or a form.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  acceptJsonBodiesOnly(app);
   answerUnsupportedMethodsWith405(app);
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside

@@ -6,6 +6,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { APP_OPTIONS, configureApp, createHttpAdapter } from './app.setup';
 import { Environment, validateEnvironment } from './config/environment';
+import { parseTrustProxy } from './config/trust-proxy';
 import { DOCS_PATH } from './openapi/openapi';
 
 /** Orchestrators wait about 10 s (Docker's default) before SIGKILL; stop on our own terms before that. */
@@ -33,8 +34,10 @@ function exitCleanlyOnSignals(app: NestFastifyApplication): void {
 async function bootstrap(): Promise<void> {
   // Checked here as well as by ConfigModule, so that a bad setting ends the process with the plain
   // message below rather than with Nest's start-up stack trace.
-  validateEnvironment(process.env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule, createHttpAdapter(), { ...APP_OPTIONS, bufferLogs: true });
+  const env = validateEnvironment(process.env);
+  // The HTTP server exists before ConfigModule does, so its one setting is read here.
+  const adapter = createHttpAdapter(parseTrustProxy(env.TRUST_PROXY) ?? false);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { ...APP_OPTIONS, bufferLogs: true });
   app.useLogger(app.get(PinoLogger));
   await configureApp(app);
   exitCleanlyOnSignals(app);

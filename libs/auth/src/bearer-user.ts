@@ -1,14 +1,14 @@
 import { verify } from 'jsonwebtoken';
 import { AuthUser } from './auth-user';
 import { JwtVerification } from './auth.options';
-import { userFromClaims } from './claims';
+import { TokenClaims, tokenProblem, userFromClaims } from './claims';
 
 /** `Bearer <token>`, the scheme in any case, as passport-jwt reads it. */
 const BEARER = /^bearer\s+(\S+)$/i;
 
 /**
  * The user an Authorization header proves, checked exactly as JwtStrategy checks it (key, pinned
- * algorithm, issuer, audience, expiry, claims); undefined for anything less. For code that must know
+ * algorithm, issuer, audience, expiry, lifetime, header, claims); undefined for anything less. For code that must know
  * the caller before the guard runs, such as a rate limit keyed by user: an unverified `sub` would let
  * anyone spend another user's budget, or dodge their own with a fresh `sub` per request.
  */
@@ -16,13 +16,15 @@ export function verifiedBearerUser(verification: JwtVerification, authorization:
   const token = BEARER.exec(authorization ?? '')?.[1];
   if (!token) return undefined;
   try {
-    const claims = verify(token, verification.key, {
+    const { header, payload } = verify(token, verification.key, {
       algorithms: [verification.algorithm],
       issuer: verification.issuer,
       audience: verification.audience,
+      complete: true,
     });
-    if (typeof claims === 'string') return undefined;
-    const checked = userFromClaims(claims);
+    if (typeof payload === 'string') return undefined;
+    if (tokenProblem(header, payload as TokenClaims, verification.maxTtlSeconds)) return undefined;
+    const checked = userFromClaims(payload);
     return 'user' in checked ? checked.user : undefined;
   } catch {
     return undefined;

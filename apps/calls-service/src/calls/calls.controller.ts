@@ -48,8 +48,9 @@ export class CallsController {
     {
       status: 422,
       description:
-        'The request cannot be carried out: the contact has no phone number, no caller ID is configured, ' +
-        `or the \`${IDEMPOTENCY_KEY_HEADER}\` was used with a different body.`,
+        'The request cannot be carried out: the contact has no phone number, the number to dial is in no ' +
+        'country\'s numbering plan or of a type the service does not call (`BLOCKED_NUMBER_TYPES`), no caller ID ' +
+        `is configured, or the \`${IDEMPOTENCY_KEY_HEADER}\` was used with a different body.`,
     },
   )
   async initiateSdkCall(

@@ -1,9 +1,12 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../common/cursor';
 import { parseDateTime } from '../common/date-time';
+import { refusalToDial } from '../common/phone-number';
+import { Environment } from '../config/environment';
 import { invalidCursor } from '../common/object-id';
 import { ContactsService } from '../contacts/contacts.service';
 import { ContactDto } from '../contacts/dto/contact.dto';
@@ -35,6 +38,7 @@ export class CallsService {
     private readonly writer: CallWriter,
     private readonly callEvents: CallEventsService,
     private readonly phoneNumbersService: PhoneNumbersService,
+    private readonly config: ConfigService<Environment, true>,
   ) {}
 
   async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
@@ -136,6 +140,8 @@ export class CallsService {
   private async recordSdkCall(user: AuthUser, dto: InitiateCallDto, id: Types.ObjectId): Promise<CallDto> {
     const contact = dto.contactId ? await this.contactsService.findOne(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? dialledNumberOf(contact);
+    const refusal = refusalToDial(to, this.config.get('BLOCKED_NUMBER_TYPES', { infer: true }));
+    if (refusal) throw new UnprocessableEntityException(refusal);
     const linkedContact = contact ?? (await this.contactsService.findByPhoneNumber(user.organizationId, to));
     const callerId = await this.phoneNumbersService.resolveCallerId(user);
     const now = new Date();

@@ -1,4 +1,5 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
 
 interface CallbackRequest {
@@ -11,19 +12,28 @@ interface CallbackRequest {
   rawBody?: Buffer;
 }
 
-/** Lets a provider callback through only when the provider's signature on it checks out; 401 otherwise. */
+/**
+ * Lets a provider callback through only when the provider's signature on it checks out; 401 otherwise,
+ * and 429 once the sender's address has spent the budget of requests without a valid token.
+ */
 @Injectable()
 export class WebhookSignatureGuard implements CanActivate {
-  constructor(private readonly providers: CallProviderRegistry) {}
+  constructor(
+    private readonly providers: CallProviderRegistry,
+    private readonly rateLimit: RateLimitGuard,
+  ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<CallbackRequest>();
     const provider = this.providers.get(request.params.provider ?? '');
     const verification = provider.verifyRequest(
       { method: request.method, path: (request.originalUrl ?? request.url).split('?')[0], headers: request.headers, rawBody: request.rawBody },
       new Date(),
     );
-    if (!verification.ok) throw new UnauthorizedException(verification.reason);
+    if (!verification.ok) {
+      await this.rateLimit.spendAddressBudget(context);
+      throw new UnauthorizedException(verification.reason);
+    }
     return true;
   }
 }

@@ -12,3 +12,33 @@ export const NOT_BLANK = /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u20
 export function trimmed<T extends string | null | undefined>(value: T): T {
   return (typeof value === 'string' ? value.trim() : value) as T;
 }
+
+/**
+ * Text without the NUL character, which no text field has a use for and which C-string code
+ * downstream (a CRM export, a database tool, a log shipper) would cut the text at. The request pipe
+ * refuses NUL in every field of a typed body or query (containsNul); openapi.yaml publishes this
+ * pattern on the free-text fields, so that the contract says so too.
+ */
+export const NO_NUL = /^[^\u0000]*$/;
+/** NOT_BLANK and NO_NUL at once, for a field that must say something: openapi.yaml publishes it. */
+export const NOT_BLANK_NO_NUL =
+  /^[^\u0000]*[^\u0000\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\u0000]*$/;
+
+/** True when a string anywhere in the value, keys included, holds a NUL. Iterative: bodies are deep. */
+export function containsNul(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item === 'string') {
+      if (item.includes('\u0000')) return true;
+    } else if (Array.isArray(item)) {
+      pending.push(...item);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, child] of Object.entries(item)) {
+        if (key.includes('\u0000')) return true;
+        pending.push(child);
+      }
+    }
+  }
+  return false;
+}

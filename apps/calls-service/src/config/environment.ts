@@ -1,11 +1,18 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateIf } from 'class-validator';
-import { IsE164PhoneNumber } from '../common/phone-number';
+import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateBy, ValidateIf } from 'class-validator';
+import { IsE164PhoneNumber, NUMBER_TYPES, PhoneNumberType } from '../common/phone-number';
+import { parseTrustProxy } from './trust-proxy';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const toInteger = ({ value }: { value: unknown }) => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const SECONDS_PER_UNIT: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+/** `90`, `90s`, `15m`, `24h` or `7d` → seconds; anything else is left for the validator to refuse. */
+const toSeconds = ({ value }: { value: unknown }) => {
+  const match = typeof value === 'string' ? /^(\d+)([smhd]?)$/.exec(value.trim()) : null;
+  return match ? Number(match[1]) * SECONDS_PER_UNIT[match[2] || 's'] : value;
+};
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
 
@@ -53,10 +60,30 @@ export class Environment {
   @IsString()
   JWT_AUDIENCE?: string;
 
+  /**
+   * The longest lifetime a bearer token may have (exp - iat), as seconds or with a unit: `900`, `15m`,
+   * `24h`, `7d`. A token without `exp`, or living longer, is refused with 401.
+   */
+  @Transform(toSeconds)
+  @IsInt({ message: 'JWT_MAX_TTL must be a duration such as 3600, 15m, 24h or 7d' })
+  @Min(60, { message: 'JWT_MAX_TTL must be at least 60 seconds' })
+  JWT_MAX_TTL = 24 * 3600;
+
   /** The caller ID used when the organization has none of its own. */
   @IsOptional()
   @IsE164PhoneNumber({ message: 'DEFAULT_CALLER_ID must be a valid E.164 number such as +14165550100' })
   DEFAULT_CALLER_ID?: string;
+
+  /**
+   * Number types that outbound calls may not go to, as libphonenumber names them, comma-separated, or
+   * `none`. Premium-rate and shared-cost numbers are where toll fraud makes its money.
+   */
+  @Transform(({ value }: { value: unknown }) => {
+    const list = toList({ value });
+    return Array.isArray(list) ? list.map((item: string) => item.toUpperCase()).filter((item: string) => item !== 'NONE') : list;
+  })
+  @IsIn(NUMBER_TYPES, { each: true, message: `BLOCKED_NUMBER_TYPES must be none or a comma-separated list of ${NUMBER_TYPES.join(', ')}` })
+  BLOCKED_NUMBER_TYPES: PhoneNumberType[] = ['PREMIUM_RATE', 'SHARED_COST'];
 
   @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: LogLevel = 'info';
@@ -71,6 +98,21 @@ export class Environment {
     message: 'CORS_ORIGINS must be a comma-separated list of origins such as https://dialer.example.com (no path, no *)',
   })
   CORS_ORIGINS: string[] = [];
+
+  /**
+   * Which proxies in front of the service to believe about the client's address (X-Forwarded-For), so
+   * that the per-address rate limit counts clients, not the load balancer: `false` (the default),
+   * `true`, a number of hops, or comma-separated proxy addresses or CIDR ranges. See parseTrustProxy.
+   */
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTrustProxy(value) !== null,
+      defaultMessage: () =>
+        'TRUST_PROXY must be false, true, a number of proxy hops, or comma-separated proxy addresses or CIDR ranges such as 10.0.0.0/8',
+    },
+  })
+  TRUST_PROXY = 'false';
 
   /** Requests one user (or, without a valid token, one IP address) may make per THROTTLE_TTL_MS. */
   @Transform(toInteger)

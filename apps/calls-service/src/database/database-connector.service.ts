@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, ConnectionStates } from 'mongoose';
+import { withoutPersonalData } from '../common/logging/error-cause';
 import { DATABASE_OPTIONS, DatabaseOptions } from './database-options';
 
 const RETRY_DELAY_MS = 2000;
@@ -44,7 +45,8 @@ export class DatabaseConnector implements OnApplicationBootstrap, OnApplicationS
       if (attempt > 1) this.logger.log(`Reached the database after ${attempt} attempts`);
     } catch (error) {
       if (this.stopped) return;
-      const reason = error instanceof Error ? error.message : String(error);
+      // An index that cannot be built because of duplicates names them in its message (MongoDB's E11000).
+      const reason = error instanceof Error ? withoutPersonalData(error.message) : typeof error;
       const step = this.connection.readyState === ConnectionStates.connected ? 'build the indexes' : 'reach the database';
       this.logger.warn(`Cannot ${step} (attempt ${attempt}): ${reason}; retrying in ${RETRY_DELAY_MS} ms`);
       this.retry = setTimeout(() => void this.connect(attempt + 1), RETRY_DELAY_MS);

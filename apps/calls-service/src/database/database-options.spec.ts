@@ -1,4 +1,4 @@
-import { databaseOptions, SERVER_SELECTION_TIMEOUT_MS } from './database-options';
+import { CONNECT_TIMEOUT_MS, databaseOptions, SERVER_SELECTION_TIMEOUT_MS, SOCKET_TIMEOUT_MS } from './database-options';
 
 describe('databaseOptions', () => {
   const uri = 'mongodb://localhost:27017/calls';
@@ -9,12 +9,17 @@ describe('databaseOptions', () => {
       options: {
         bufferCommands: false,
         serverSelectionTimeoutMS: SERVER_SELECTION_TIMEOUT_MS,
+        socketTimeoutMS: SOCKET_TIMEOUT_MS,
+        connectTimeoutMS: CONNECT_TIMEOUT_MS,
+        retryReads: false,
+        retryWrites: false,
         writeConcern: { w: 'majority' },
         autoIndex: false,
         autoCreate: false,
       },
     });
     expect(SERVER_SELECTION_TIMEOUT_MS).toBeLessThan(2000);
+    expect(SOCKET_TIMEOUT_MS).toBeLessThan(2000);
   });
 
   it.each([

@@ -2,10 +2,10 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
 import {
-  IsE164PhoneNumber,
+  IsWellFormedPhoneNumber,
   MAX_TYPED_PHONE_NUMBER_LENGTH,
   NormalizePhoneNumber,
-  PHONE_NUMBER_RULES,
+  DIALLED_PHONE_NUMBER_RULES,
   TYPED_PHONE_NUMBER,
 } from '../../common/phone-number';
 
@@ -31,7 +31,7 @@ export class InitiateCallDto {
   contactId?: string;
 
   @ApiPropertyOptional({
-    description: `The number to dial, in E.164. ${PHONE_NUMBER_RULES}`,
+    description: `The number to dial, in E.164. ${DIALLED_PHONE_NUMBER_RULES}`,
     maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH,
     pattern: TYPED_PHONE_NUMBER.source,
     example: '+14165550199',
@@ -40,6 +40,6 @@ export class InitiateCallDto {
   @NormalizePhoneNumber()
   @IsString()
   @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH)
-  @IsE164PhoneNumber()
+  @IsWellFormedPhoneNumber()
   phoneNumber?: string;
 }

@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsDateTime, IsNotBefore } from '../../common/date-time';
 import { TIME_ID_CURSOR } from '../../common/cursor';
-import { IsE164PhoneNumber, normalizePhoneNumber, TYPED_PHONE_NUMBER_IN_QUERY } from '../../common/phone-number';
+import { IsWellFormedPhoneNumber, normalizePhoneNumber, TYPED_PHONE_NUMBER_IN_QUERY } from '../../common/phone-number';
 import { CALL_STATUSES, CallStatus } from '../call-status';
 import { CALL_DIRECTIONS, CallDirection } from '../schemas/call.schema';
 import { DEFAULT_PAGE_SIZE, PageSize } from '../../common/page-size.decorator';
@@ -63,7 +63,7 @@ export class ListCallsQueryDto {
   @IsOptional()
   @IsString()
   @MaxLength(32)
-  @IsE164PhoneNumber()
+  @IsWellFormedPhoneNumber()
   phoneNumber?: string;
 
   @ApiPropertyOptional({ description: 'Only calls that started at or after this time (ISO-8601 date-time with an offset).', format: 'date-time' })

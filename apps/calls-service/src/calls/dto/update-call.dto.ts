@@ -2,6 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
 import { IsDateTime } from '../../common/date-time';
+import { NO_NUL } from '../../common/text';
 import { CALL_STATUSES, CallStatus } from '../call-status';
 import { MAX_CLOCK_SKEW_MS } from '../call-update';
 
@@ -60,6 +61,7 @@ export class UpdateCallDto {
     description: 'Why the call ended, as the SDK put it, for a call that has ended.',
     minLength: 1,
     maxLength: 100,
+    pattern: NO_NUL.source,
     example: 'hung up by callee',
   })
   @Given()
@@ -67,7 +69,7 @@ export class UpdateCallDto {
   @Length(1, 100)
   endReason?: string;
 
-  @ApiPropertyOptional({ description: 'The CRM conversation the call belongs to.', minLength: 1, maxLength: 100, example: 'conv_4f3a2b1c' })
+  @ApiPropertyOptional({ description: 'The CRM conversation the call belongs to.', minLength: 1, maxLength: 100, pattern: NO_NUL.source, example: 'conv_4f3a2b1c' })
   @Given()
   @IsString()
   @Length(1, 100)

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { STATUS_CODES } from 'node:http';
+import { describeError, withoutPersonalData } from '../logging/error-cause';
 import { isDatabaseUnavailableError } from '../mongo-errors';
 
 export interface ErrorBody {
@@ -55,11 +56,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const errorBody = toErrorBody(exception);
     if (errorBody.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
-      // Unexpected: the whole error, stack included, goes to the log (and never to the client).
-      this.logger.error(exception instanceof Error ? exception : String(exception));
+      // Unexpected: its cause and where it happened go to the log (never to the client), but not the
+      // error object, which can carry the request's data (a duplicate key's values, a driver's command).
+      this.logger.error(`Answered 500: ${describeError(exception)}`);
     } else if (errorBody.statusCode >= 500) {
       // Expected while the database is away: one line saying why, not a stack per request.
-      const cause = exception instanceof HttpException || !(exception instanceof Error) ? '' : ` (${exception.name}: ${exception.message})`;
+      const cause =
+        exception instanceof HttpException || !(exception instanceof Error) ? '' : ` (${exception.name}: ${withoutPersonalData(exception.message)})`;
       this.logger.warn(`${errorBody.message}${cause}`);
     }
     const { httpAdapter } = this.adapterHost;

@@ -1,4 +1,5 @@
 import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { containsNul } from '../text';
 import { FieldErrorDto } from './error-response.dto';
 
 function flatten(errors: ValidationError[], parent = ''): FieldErrorDto[] {
@@ -17,6 +18,11 @@ class RequestValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && (value === undefined || value === null)) {
       throw new BadRequestException('The request body must be a JSON object');
+    }
+    // Only typed bodies and queries, the API's own fields: a provider callback is read tolerantly.
+    if (this.toValidate(metadata) && containsNul(value)) {
+      const where = metadata.type === 'query' ? 'Query parameters' : 'Text in the request body';
+      throw new BadRequestException(`${where} must not contain the NUL character (\\u0000)`);
     }
     return super.transform(value, metadata);
   }

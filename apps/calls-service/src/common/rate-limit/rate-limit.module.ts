@@ -40,7 +40,10 @@ export class RateLimitModule {
           }),
         }),
       ],
-      providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+      // One instance: the global guard, and the one routes that skip it call on (spendAddressBudget).
+      providers: [RateLimitGuard, { provide: APP_GUARD, useExisting: RateLimitGuard }],
+      exports: [RateLimitGuard],
+      global: true,
     };
   }
 }

@@ -2,26 +2,26 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsEmail, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
 import {
-  IsE164PhoneNumber,
+  IsWellFormedPhoneNumber,
   MAX_TYPED_PHONE_NUMBER_LENGTH,
   NormalizePhoneNumber,
-  PHONE_NUMBER_RULES,
+  STORED_PHONE_NUMBER_RULES,
   TYPED_PHONE_NUMBER,
 } from '../../common/phone-number';
-import { NOT_BLANK } from '../../common/text';
+import { NO_NUL, NOT_BLANK, NOT_BLANK_NO_NUL } from '../../common/text';
 
 export const FIRST_NAME_RULE = 'Leading and trailing whitespace is removed, and something must remain.';
 const TRIMMED = 'Leading and trailing whitespace is removed.';
 
 @ApiSchemaOf({ name: 'CreateContactRequest', additionalProperties: false })
 export class CreateContactDto {
-  @ApiProperty({ description: FIRST_NAME_RULE, maxLength: 100, pattern: NOT_BLANK.source, example: 'Ada' })
+  @ApiProperty({ description: FIRST_NAME_RULE, maxLength: 100, pattern: NOT_BLANK_NO_NUL.source, example: 'Ada' })
   @IsString()
   @MaxLength(100)
   @Matches(NOT_BLANK, { message: 'firstName must not be blank' })
   firstName!: string;
 
-  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 100, nullable: true, example: 'Lovelace' })
+  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 100, pattern: NO_NUL.source, nullable: true, example: 'Lovelace' })
   @IsOptional()
   @IsString()
   @MaxLength(100)
@@ -34,14 +34,14 @@ export class CreateContactDto {
   @IsEmail()
   email?: string | null;
 
-  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 200, nullable: true, example: 'Analytical Engines Ltd' })
+  @ApiPropertyOptional({ description: TRIMMED, type: String, maxLength: 200, pattern: NO_NUL.source, nullable: true, example: 'Analytical Engines Ltd' })
   @IsOptional()
   @IsString()
   @MaxLength(200)
   company?: string | null;
 
   @ApiPropertyOptional({
-    description: `The main number, in E.164. ${PHONE_NUMBER_RULES}`,
+    description: `The main number, in E.164. ${STORED_PHONE_NUMBER_RULES}`,
     type: String,
     maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH,
     pattern: TYPED_PHONE_NUMBER.source,
@@ -52,11 +52,11 @@ export class CreateContactDto {
   @IsOptional()
   @IsString()
   @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH)
-  @IsE164PhoneNumber()
+  @IsWellFormedPhoneNumber()
   phoneNumber?: string | null;
 
   @ApiPropertyOptional({
-    description: `More numbers, in E.164. ${PHONE_NUMBER_RULES}`,
+    description: `More numbers, in E.164. ${STORED_PHONE_NUMBER_RULES}`,
     type: 'array',
     items: { type: 'string', maxLength: MAX_TYPED_PHONE_NUMBER_LENGTH, pattern: TYPED_PHONE_NUMBER.source },
     maxItems: 20,
@@ -69,6 +69,6 @@ export class CreateContactDto {
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @MaxLength(MAX_TYPED_PHONE_NUMBER_LENGTH, { each: true })
-  @IsE164PhoneNumber({ each: true })
+  @IsWellFormedPhoneNumber({ each: true })
   phoneNumbers?: string[] | null;
 }

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsBoolean, IsOptional, IsString, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
+import { NO_NUL } from '../../common/text';
 import { IsE164PhoneNumber, MAX_TYPED_PHONE_NUMBER_LENGTH, NormalizePhoneNumber, PHONE_NUMBER_RULES, TYPED_PHONE_NUMBER } from '../../common/phone-number';
 
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/;
@@ -47,7 +48,7 @@ export class CreatePhoneNumberDto {
   @NumberField()
   number!: string;
 
-  @ApiPropertyOptional({ description: 'A name for people to tell numbers apart.', type: String, maxLength: 100, nullable: true, example: 'Toronto sales' })
+  @ApiPropertyOptional({ description: 'A name for people to tell numbers apart.', type: String, maxLength: 100, pattern: NO_NUL.source, nullable: true, example: 'Toronto sales' })
   @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsOptional()
   @IsString()
