@@ -254,12 +254,12 @@ export interface components {
              */
             company?: string | null;
             /**
-             * @description The main number, in E.164. Spaces, dashes and parentheses after the `+` are removed. The number must also be valid by libphonenumber's numbering plans, which no pattern can express; another is refused with 400.
+             * @description The main number, in E.164. Spaces, dashes and parentheses after the `+` are removed. Any number the pattern admits is taken, including one that no numbering plan knows yet (calling it answers 422).
              * @example +14165550199
              */
             phoneNumber?: string | null;
             /**
-             * @description More numbers, in E.164. Spaces, dashes and parentheses after the `+` are removed. The number must also be valid by libphonenumber's numbering plans, which no pattern can express; another is refused with 400.
+             * @description More numbers, in E.164. Spaces, dashes and parentheses after the `+` are removed. Any number the pattern admits is taken, including one that no numbering plan knows yet (calling it answers 422).
              * @example [
              *       "+14165550123"
              *     ]
@@ -387,12 +387,12 @@ export interface components {
              */
             company?: string | null;
             /**
-             * @description The main number, in E.164. Spaces, dashes and parentheses after the `+` are removed. The number must also be valid by libphonenumber's numbering plans, which no pattern can express; another is refused with 400.
+             * @description The main number, in E.164. Spaces, dashes and parentheses after the `+` are removed. Any number the pattern admits is taken, including one that no numbering plan knows yet (calling it answers 422).
              * @example +14165550199
              */
             phoneNumber?: string | null;
             /**
-             * @description More numbers, in E.164. Spaces, dashes and parentheses after the `+` are removed. The number must also be valid by libphonenumber's numbering plans, which no pattern can express; another is refused with 400.
+             * @description More numbers, in E.164. Spaces, dashes and parentheses after the `+` are removed. Any number the pattern admits is taken, including one that no numbering plan knows yet (calling it answers 422).
              * @example [
              *       "+14165550123"
              *     ]
@@ -412,7 +412,7 @@ export interface components {
              */
             contactId?: string;
             /**
-             * @description The number to dial, in E.164. Spaces, dashes and parentheses after the `+` are removed. The number must also be valid by libphonenumber's numbering plans, which no pattern can express; another is refused with 400.
+             * @description The number to dial, in E.164. Spaces, dashes and parentheses after the `+` are removed. A number the pattern admits but no country's numbering plan uses (libphonenumber decides), or of a type the service does not call (`BLOCKED_NUMBER_TYPES`: premium-rate and shared-cost by default), answers 422.
              * @example +14165550199
              */
             phoneNumber?: string;
@@ -1413,7 +1413,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The request cannot be carried out: the contact has no phone number, no caller ID is configured, or the `Idempotency-Key` was used with a different body. */
+            /** @description The request cannot be carried out: the contact has no phone number, the number to dial is in no country's numbering plan or of a type the service does not call (`BLOCKED_NUMBER_TYPES`), no caller ID is configured, or the `Idempotency-Key` was used with a different body. */
             422: {
                 headers: {
                     [name: string]: unknown;
