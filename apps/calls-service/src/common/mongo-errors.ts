@@ -20,6 +20,8 @@ const DATABASE_UNAVAILABLE = new Set([
   'MongoNotConnectedError',
   'MongoTopologyClosedError',
   'MongoPoolClearedError',
+  // What an operation in flight fails with when the monitor finds the server silent and resets the pool.
+  'PoolClearedOnNetworkError',
 ]);
 
 /** Server errors of a node that is shutting down or no longer primary: the database is unavailable for now. */
