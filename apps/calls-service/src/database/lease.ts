@@ -105,6 +105,10 @@ export class Leases<Id extends Types.ObjectId | string> {
    * Keeps renewing the lease while its holder works, a third of a lease apart, so that a short lease
    * tells a live holder from a dead one quickly. Returns the function that stops it. A renewal that
    * fails is left to the next; if none succeeds the lease lapses, as a dead holder's would.
+   * On FerretDB a renewal is a read and then a blind write: one that read just before its lease was
+   * taken over writes the lease back over the new holder's. Renew only where two holders at once are
+   * harmless (idempotency: every attempt writes the same call id); otherwise use a lease longer than
+   * the work.
    */
   keepAlive(id: Id, token: string): () => void {
     const timer = setInterval(() => {

@@ -14,8 +14,12 @@ import { decodeNumberCursor, encodeNumberCursor } from './phone-number-cursor';
 import { toPhoneNumberDto } from './phone-number.mapper';
 import { PHONE_NUMBER_LOCK, PhoneNumber, PhoneNumberDefault, PhoneNumberRecord } from './schemas/phone-number.schema';
 
-/** Longer than any write takes; the holder renews it while it writes, so a dead holder frees it soon. */
-const LOCK_LEASE_MS = 2_000;
+/**
+ * Longer than any write takes (at most four operations, each bounded by the driver), and not renewed:
+ * on FerretDB a renewal is a read and then a blind write, which can bring back a lease that was just
+ * taken over and leave two holders. A dead holder's lock is taken over after this.
+ */
+const LOCK_LEASE_MS = 10_000;
 /** A waiter outlasts one lease, so a dead holder's lock is taken over rather than waited out in vain. */
 const LOCK_WAIT_MS = LOCK_LEASE_MS + 1_000;
 
@@ -46,8 +50,15 @@ export class PhoneNumbersService {
       const phoneNumber = await this.phoneNumberModel
         .create({ organizationId: organization, number: dto.number, label: dto.label ?? null, userIds })
         .catch(rethrowDuplicateNumber);
-      await this.unassignElsewhere(organization, phoneNumber._id, userIds);
-      if (dto.isDefault) await this.setDefault(organization, phoneNumber._id);
+      try {
+        await this.unassignElsewhere(organization, phoneNumber._id, userIds);
+        if (dto.isDefault) await this.setDefault(organization, phoneNumber._id);
+      } catch (error) {
+        // Undone, so that the client's retry creates the number whole instead of meeting a 409 for a
+        // number left without its default or assignments. Still under the lock, so nobody saw it.
+        await this.phoneNumberModel.deleteOne({ _id: phoneNumber._id }).catch(() => undefined);
+        throw error;
+      }
       return phoneNumber;
     });
     return this.findOne(organizationId, created._id.toHexString());
@@ -132,7 +143,7 @@ export class PhoneNumbersService {
     // The lease frees a lock that could not be released; the next writer waits at most that long.
     const onReleaseError = (error: unknown) => this.logger.warn(`Could not release an organization's phone numbers lock: ${String(error)}`);
     try {
-      return await this.locks.withLease(organization, { waitMs: LOCK_WAIT_MS, renew: true, onReleaseError }, write);
+      return await this.locks.withLease(organization, { waitMs: LOCK_WAIT_MS, onReleaseError }, write);
     } catch (error) {
       if (!(error instanceof LeaseTimeout)) throw error;
       throw new ConflictException('The organization\'s phone numbers are being changed by another request; retry shortly');
