@@ -153,6 +153,26 @@ describe('createCallsClient', () => {
     expect(server.seen).toHaveLength(2);
   });
 
+  it('sends a keyed request again, with its key, when the earlier try is still being carried out (409 with Retry-After)', async () => {
+    const running = json(409, errorBody(409, 'Conflict'), { 'Retry-After': '0' });
+    server.answer(running, recorded);
+
+    const { response } = await initiate();
+
+    expect(response.status).toBe(201);
+    expect(server.seen).toHaveLength(2);
+    expect(server.seen[1].headers['idempotency-key']).toBe(server.seen[0].headers['idempotency-key']);
+  });
+
+  it('does not retry a 409 that is a conflict with the stored state', async () => {
+    server.answer(json(409, errorBody(409, 'Conflict')), recorded);
+
+    const { response } = await client().PATCH('/api/calls/{id}', { params: { path: { id: '64f0a1b2c3d4e5f6a7b8c9d0' } }, body: { status: 'ringing' } });
+
+    expect(response.status).toBe(409);
+    expect(server.seen).toHaveLength(1);
+  });
+
   it('retries nothing when retries are off', async () => {
     server.answer(unavailable, recorded);
 

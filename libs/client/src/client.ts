@@ -101,7 +101,10 @@ function retrying(options: CallsClientOptions): Fetch {
         await sleep(backoff(baseDelayMs, attempt));
         continue;
       }
-      const retriable = response.status === 429 || (response.status === 503 && repeatable(request));
+      // A keyed request answered 409 with Retry-After is one whose earlier try is still being carried out:
+      // the contract asks to send it again after the wait, with the same key.
+      const stillRunning = response.status === 409 && request.headers.has(IDEMPOTENCY_KEY_HEADER) && response.headers.has('Retry-After');
+      const retriable = response.status === 429 || stillRunning || (response.status === 503 && repeatable(request));
       if (!retriable || last) return response;
       const delay = retryAfterMs(response.headers.get('Retry-After')) ?? backoff(baseDelayMs, attempt);
       if (delay > maxDelayMs) return response;
