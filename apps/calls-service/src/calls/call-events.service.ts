@@ -2,16 +2,16 @@ import { BadRequestException, ConflictException, Injectable, Logger } from '@nes
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
-import { byCallLifeOrder, CallChange, CallEvent } from '../providers/call-provider';
+import { byCallLifeOrder, CallEvent, EventChange, ProviderName } from '../call-model/call-event';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
-import { isTerminal } from './call-status';
-import { eventReport, planCallUpdate } from './call-update';
+import { isTerminal } from '../call-model/call-status';
+import { eventReport, planCallUpdate } from '../call-model/call-update';
 import { CallLockService } from './call-lock.service';
 import { callTokenMatches, sdkUserIdOf } from './call-token';
 import { CallWriter, ProviderFacts } from './call-writer.service';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { CallEventEntry } from './schemas/call-event.schema';
-import { Call, CALL_PROVIDERS, CallProvider as CallProviderName, CallRecord } from './schemas/call.schema';
+import { Call, CallRecord } from './schemas/call.schema';
 
 /** Under the call's lock a write only misses if the lock was lost; then the event is re-planned. */
 const WRITE_ATTEMPTS = 3;
@@ -54,7 +54,6 @@ export class CallEventsService {
   async receive(event: CallEvent): Promise<CallRecord | null> {
     await this.store(event);
     const provider = event.provider;
-    if (!isCallProviderName(provider)) return null;
     const callId = event.kind === 'placed' ? await this.bindPlaced(provider, event) : await this.providerCallIds.holderOf(provider, event.providerCallId);
     if (!callId) return null;
     try {
@@ -73,7 +72,7 @@ export class CallEventsService {
    * placed by the call's own user as the provider authenticated them, and not tied to another provider call.
    * Anything else is hung up; the log says why, the provider's answer does not.
    */
-  private async bindPlaced(provider: CallProviderName, event: CallEvent): Promise<Types.ObjectId | null> {
+  private async bindPlaced(provider: ProviderName, event: CallEvent): Promise<Types.ObjectId | null> {
     const refuse = (why: string): null => {
       this.logger.warn(`${provider} call ${event.providerCallId} hung up: ${why}`);
       return null;
@@ -97,7 +96,7 @@ export class CallEventsService {
    * provider id; applying an event again changes nothing. Only the call that holds the provider id gets its
    * events: a report that named an id held in another organization applies none. Answers how many were applied.
    */
-  async applyPending(callId: Types.ObjectId, provider: CallProviderName, providerCallId: string): Promise<number> {
+  async applyPending(callId: Types.ObjectId, provider: ProviderName, providerCallId: string): Promise<number> {
     if (!(await this.providerCallIds.holderOf(provider, providerCallId))?.equals(callId)) return 0;
     const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<CallEventEntry[]>();
     if (waiting.length === 0) return 0;
@@ -131,7 +130,7 @@ export class CallEventsService {
   }
 
   /** Under the call's lock: plans the event's change on the call as it is now, and writes it. */
-  private async apply(callId: Types.ObjectId, providerCallId: string, change: CallChange): Promise<void> {
+  private async apply(callId: Types.ObjectId, providerCallId: string, change: EventChange): Promise<void> {
     for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
       const call = await this.callModel.findById(callId).lean<CallRecord>();
       if (!call) return;
@@ -155,12 +154,10 @@ export class CallEventsService {
 }
 
 /** What only the provider knows, when the call does not have it yet. */
-function newFacts(call: CallRecord, change: CallChange): ProviderFacts {
+function newFacts(call: CallRecord, change: EventChange): ProviderFacts {
   const facts: ProviderFacts = {};
   if (change.cost && !call.cost) facts.cost = change.cost;
   const recording = change.recording;
   if (recording && !call.recordings.some((known) => known.url === recording.url && known.type === recording.type)) facts.recording = recording;
   return facts;
 }
-
-const isCallProviderName = (name: string): name is CallProviderName => (CALL_PROVIDERS as readonly string[]).includes(name);

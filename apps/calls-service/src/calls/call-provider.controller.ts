@@ -9,7 +9,7 @@ import { SvamlResponseDto } from '../providers/sinch/dto/svaml.dto';
 import { CallEventsService } from './call-events.service';
 import { CallLockTimeoutFilter } from './call-lock-timeout.filter';
 import { SdkTokenResponseDto } from './dto/sdk-token-response.dto';
-import { CALL_PROVIDERS } from './schemas/call.schema';
+import { DOCUMENTED_PROVIDER_NAMES } from './schemas/call.schema';
 import { SdkTokensService } from './sdk-tokens.service';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 
@@ -29,7 +29,7 @@ export class CallProviderController {
   @UseGuards(WebhookSignatureGuard)
   @UseFilters(CallLockTimeoutFilter)
   @HttpCode(HttpStatus.OK)
-  @ApiParam({ name: 'provider', description: 'Who sends the callback.', enum: CALL_PROVIDERS })
+  @ApiParam({ name: 'provider', description: 'Who sends the callback.', enum: DOCUMENTED_PROVIDER_NAMES })
   @ApiOperation({
     summary: 'Receive a provider callback (Sinch Voice: ICE, ACE, DiCE, notify)',
     description:

@@ -2,7 +2,7 @@ import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, UpdateQuery } from 'mongoose';
 import { toCallDto } from './call.mapper';
-import { CallChanges } from './call-update';
+import { PlannedChanges } from '../call-model/call-update';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { Call, CallCost, CallRecord, Recording } from './schemas/call.schema';
 import { ClaimSource } from './schemas/provider-call-id.schema';
@@ -29,7 +29,7 @@ export class CallWriter {
    * first, for the dialer's report or for the provider's events (which only ever reach the call that holds
    * their id, or the call their signed ICE names).
    */
-  async write(call: CallRecord, changes: CallChanges, facts: ProviderFacts = {}, source: ClaimSource = 'report'): Promise<CallRecord | null> {
+  async write(call: CallRecord, changes: PlannedChanges, facts: ProviderFacts = {}, source: ClaimSource = 'report'): Promise<CallRecord | null> {
     const { providerCallId } = changes;
     let claimed = false;
     if (providerCallId) {

@@ -14,7 +14,7 @@ import { CallEventsService } from './call-events.service';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
 import { newCallToken } from './call-token';
-import { CallReport, planCallUpdate } from './call-update';
+import { CallReport, planCallUpdate } from '../call-model/call-update';
 import { callConflict, CallWriter } from './call-writer.service';
 import { CallDto } from './dto/call.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';

@@ -2,7 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
-import { Call, CallProvider, CallRecord } from './schemas/call.schema';
+import { ProviderName } from '../call-model/call-event';
+import { Call, CallRecord } from './schemas/call.schema';
 import { ClaimSource, ProviderCallId } from './schemas/provider-call-id.schema';
 
 /** A claim whose call never took the id (its writer died between the two writes) is abandoned after this. */
@@ -15,7 +16,7 @@ const FIRST_LOOKBACK_MS = 60 * 60_000;
 const PURGE_BATCH = 500;
 const PURGE_BATCHES = 10;
 
-const keyOf = (provider: CallProvider, providerCallId: string): string => `${provider}:${providerCallId}`;
+const keyOf = (provider: ProviderName, providerCallId: string): string => `${provider}:${providerCallId}`;
 
 /** How a claim went: the id is now this call's, or another call holds it, in this organization or another. */
 export type ClaimOutcome = 'claimed' | 'held-in-organization' | 'held-elsewhere';
@@ -45,7 +46,7 @@ export class ProviderCallIdService {
     @InjectModel(Call.name) private readonly callModel: Model<Call>,
   ) {}
 
-  async claim(provider: CallProvider, providerCallId: string, call: Claimant, source: ClaimSource): Promise<ClaimOutcome> {
+  async claim(provider: ProviderName, providerCallId: string, call: Claimant, source: ClaimSource): Promise<ClaimOutcome> {
     this.purgeAbandoned();
     const _id = keyOf(provider, providerCallId);
     let holder: ProviderCallId | null = null;
@@ -68,13 +69,13 @@ export class ProviderCallIdService {
   }
 
   /** The call that holds the id, if any. */
-  async holderOf(provider: CallProvider, providerCallId: string): Promise<Types.ObjectId | null> {
+  async holderOf(provider: ProviderName, providerCallId: string): Promise<Types.ObjectId | null> {
     const claim = await this.claimModel.findById(keyOf(provider, providerCallId)).lean<ProviderCallId>();
     return claim ? claim.callId : null;
   }
 
   /** Gives the id back when this call's update did not go through after all (and the call does not hold it). */
-  async release(provider: CallProvider, providerCallId: string, callId: Types.ObjectId): Promise<void> {
+  async release(provider: ProviderName, providerCallId: string, callId: Types.ObjectId): Promise<void> {
     const _id = keyOf(provider, providerCallId);
     try {
       if (await this.callModel.exists({ _id: callId, provider, providerCallId })) return;
@@ -121,7 +122,7 @@ export class ProviderCallIdService {
     }
   }
 
-  private async isAbandoned(claim: ProviderCallId, provider: CallProvider, providerCallId: string): Promise<boolean> {
+  private async isAbandoned(claim: ProviderCallId, provider: ProviderName, providerCallId: string): Promise<boolean> {
     if (Date.now() - claim.createdAt.getTime() < ABANDONED_AFTER_MS) return false;
     return !(await this.callModel.exists({ _id: claim.callId, provider, providerCallId }));
   }

@@ -11,7 +11,7 @@ export class SdkTokensService {
   /** The provider's SDK registers the caller as their organization and user, which its ICE then names as the caller. */
   issue(user: AuthUser): SdkTokenResponseDto {
     const sdkUserId = sdkUserIdOf(user.organizationId, user.userId);
-    const { token, expiresAt, applicationKey, userId } = this.providers.primary.createSdkToken(sdkUserId, new Date());
+    const { token, expiresAt, applicationKey, userId } = this.providers.get("sinch").createSdkToken(sdkUserId, new Date());
     return { success: true, token, expiresAt: expiresAt.toISOString(), applicationKey, userId };
   }
 }
