@@ -9,6 +9,7 @@ import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
+import { TelephonyModule } from './telephony/telephony.module';
 
 @Module({
   imports: [
@@ -32,6 +33,7 @@ import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
     ContactsModule,
     PhoneNumbersModule,
     CallsModule,
+    TelephonyModule,
     HealthModule,
   ],
 })

@@ -1,10 +1,8 @@
-import { BadRequestException, ConflictException, Injectable, Logger } from '@nestjs/common';
+import { ConflictException, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKeyError } from '../common/mongo-errors';
 import { byCallLifeOrder, CallEvent, EventChange, ProviderName } from '../call-model/call-event';
-import { CallProviderRegistry } from '../providers/call-provider.registry';
-import { isTerminal } from '../call-model/call-status';
 import { eventReport, planCallUpdate } from '../call-model/call-update';
 import { CallLockService } from './call-lock.service';
 import { callTokenMatches, sdkUserIdOf } from './call-token';
@@ -28,23 +26,10 @@ export class CallEventsService {
   constructor(
     @InjectModel(CallEventEntry.name) private readonly eventModel: Model<CallEventEntry>,
     @InjectModel(Call.name) private readonly callModel: Model<Call>,
-    private readonly providers: CallProviderRegistry,
     private readonly callLocks: CallLockService,
     private readonly writer: CallWriter,
     private readonly providerCallIds: ProviderCallIdService,
   ) {}
-
-  /** Handles a callback whose signature was verified, and returns the provider's answer. */
-  async handleCallback(providerName: string, body: unknown): Promise<object> {
-    const provider = this.providers.get(providerName);
-    const parsed = provider.parseEvent(body, new Date());
-    if (parsed.outcome === 'invalid') throw new BadRequestException(parsed.message);
-    if (parsed.outcome === 'ignored') return provider.answer(null, null);
-    const call = await this.receive(parsed.event);
-    // A call that has already ended, or that we cannot tie to this provider call, must not be connected.
-    const proceed = call !== null && !isTerminal(call.status);
-    return provider.answer(parsed.event, proceed ? { to: call.to, from: call.from } : null);
-  }
 
   /**
    * Keeps the event and, once its call is known, applies it with any that waited for the same call. Only a

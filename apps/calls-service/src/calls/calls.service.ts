@@ -1,10 +1,12 @@
 import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../common/cursor';
 import { parseDateTime } from '../common/date-time';
 import { invalidCursor } from '../common/object-id';
+import { Environment } from '../config/environment';
 import { ContactsService } from '../contacts/contacts.service';
 import { ContactDto } from '../contacts/dto/contact.dto';
 import { IdempotentRequest } from '../idempotency/idempotency-key.decorator';
@@ -35,6 +37,7 @@ export class CallsService {
     private readonly writer: CallWriter,
     private readonly callEvents: CallEventsService,
     private readonly phoneNumbersService: PhoneNumbersService,
+    private readonly config: ConfigService<Environment, true>,
   ) {}
 
   async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
@@ -143,7 +146,8 @@ export class CallsService {
       _id: id,
       organizationId: new Types.ObjectId(user.organizationId),
       userId: new Types.ObjectId(user.userId),
-      provider: 'sinch',
+      // The provider the dialer's SDK places the call with, whose events will then name it.
+      provider: this.config.get('CALL_PROVIDER', { infer: true }),
       providerCallId: null,
       callToken: newCallToken(),
       direction: 'outbound',
