@@ -1,18 +1,17 @@
-import { ConflictException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '../common/mongo-errors';
+import { insertUnique } from '../database/unique-insert';
 import { byCallLifeOrder, CallEvent, EventChange, ProviderName } from '../call-model/call-event';
 import { eventReport, planCallUpdate } from '../call-model/call-update';
+import { ProviderCallIdTaken } from './call-errors';
 import { CallLockService } from './call-lock.service';
 import { callTokenMatches, sdkUserIdOf } from './call-token';
-import { CallWriter, ProviderFacts } from './call-writer.service';
+import { CallWrite, CallWriter, ProviderFacts } from './call-writer.service';
+import { CallRepository } from './call.repository';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { CallEventEntry } from './schemas/call-event.schema';
-import { Call, CallRecord } from './schemas/call.schema';
-
-/** Under the call's lock a write only misses if the lock was lost; then the event is re-planned. */
-const WRITE_ATTEMPTS = 3;
+import { CallRecord } from './schemas/call.schema';
 
 /**
  * Provider events: each is stored once, whatever order and however often it arrives, and applied to its
@@ -25,7 +24,7 @@ export class CallEventsService {
 
   constructor(
     @InjectModel(CallEventEntry.name) private readonly eventModel: Model<CallEventEntry>,
-    @InjectModel(Call.name) private readonly callModel: Model<Call>,
+    private readonly calls: CallRepository,
     private readonly callLocks: CallLockService,
     private readonly writer: CallWriter,
     private readonly providerCallIds: ProviderCallIdService,
@@ -45,11 +44,11 @@ export class CallEventsService {
       await this.applyPending(callId, provider, event.providerCallId);
     } catch (error) {
       // Another call took this provider id meanwhile: the events stay waiting for that call.
-      if (!(error instanceof ConflictException)) throw error;
+      if (!(error instanceof ProviderCallIdTaken)) throw error;
       this.logger.warn(`${provider} call ${event.providerCallId} is already recorded for another call than ${callId.toHexString()}`);
       return null;
     }
-    return this.callModel.findById(callId).lean<CallRecord>();
+    return this.calls.findById(callId);
   }
 
   /**
@@ -63,7 +62,7 @@ export class CallEventsService {
       return null;
     };
     if (!event.callId) return refuse('it names no recorded call');
-    const call = await this.callModel.findOne({ _id: new Types.ObjectId(event.callId), provider }).lean<CallRecord>();
+    const call = await this.calls.findCarriedBy(provider, new Types.ObjectId(event.callId));
     if (!call) return refuse(`it names call ${event.callId}, which does not exist`);
     const id = call._id.toHexString();
     if (!callTokenMatches(call.callToken ?? null, event.callToken)) return refuse(`its call token is not the one of call ${id}`);
@@ -96,45 +95,40 @@ export class CallEventsService {
 
   /** Inserts the event; a repeated delivery has the same id and is left as first stored. */
   private async store(event: CallEvent): Promise<void> {
-    await this.eventModel
-      .create({
-        _id: `${event.provider}:${event.providerCallId}:${event.type}`,
-        provider: event.provider,
-        providerCallId: event.providerCallId,
-        callId: event.callId ? new Types.ObjectId(event.callId) : null,
-        type: event.type,
-        kind: event.kind,
-        occurredAt: event.occurredAt,
-        receivedAt: new Date(),
-        change: event.change,
-        payload: JSON.stringify(event.payload),
-      })
-      .catch((error: unknown) => {
-        if (!isDuplicateKeyError(error)) throw error;
-      });
+    await insertUnique(this.eventModel, {
+      _id: `${event.provider}:${event.providerCallId}:${event.type}`,
+      provider: event.provider,
+      providerCallId: event.providerCallId,
+      callId: event.callId ? new Types.ObjectId(event.callId) : null,
+      type: event.type,
+      kind: event.kind,
+      occurredAt: event.occurredAt,
+      receivedAt: new Date(),
+      change: event.change,
+      payload: JSON.stringify(event.payload),
+    });
   }
 
   /** Under the call's lock: plans the event's change on the call as it is now, and writes it. */
   private async apply(callId: Types.ObjectId, providerCallId: string, change: EventChange): Promise<void> {
-    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      const call = await this.callModel.findById(callId).lean<CallRecord>();
-      if (!call) return;
-      const now = new Date();
-      let plan = planCallUpdate(call, eventReport(call, providerCallId, change, now), now);
-      if (plan.kind !== 'apply') {
-        // A late event that contradicts how the call already stands (an ACE after the end, another end
-        // state): the first word stands, as for the dialer's reports, and the event stays on record. The
-        // call still learns the provider's id.
-        this.logger.log(`Event for call ${callId.toHexString()} not applied: ${plan.message}`);
-        plan = planCallUpdate(call, { providerCallId }, now);
-      }
-      const changes = plan.kind === 'apply' ? plan.changes : {};
-      const facts = newFacts(call, change);
-      if (Object.keys(changes).length === 0 && !facts.cost && !facts.recording) return;
-      // Events reach only the call that holds their provider id, so they claim it as the provider's word.
-      if (await this.writer.write(call, changes, facts, 'ice')) return;
+    // Events reach only the call that holds their provider id, so they claim it as the provider's word.
+    await this.writer.update(() => this.calls.findById(callId), (call) => this.planEvent(call, providerCallId, change), 'ice', `Call ${callId.toHexString()} kept changing while an event was applied`);
+  }
+
+  private planEvent(call: CallRecord, providerCallId: string, change: EventChange): CallWrite | null {
+    const now = new Date();
+    let plan = planCallUpdate(call, eventReport(call, providerCallId, change, now), now);
+    if (plan.kind !== 'apply') {
+      // A late event that contradicts how the call already stands (an ACE after the end, another end
+      // state): the first word stands, as for the dialer's reports, and the event stays on record. The
+      // call still learns the provider's id.
+      this.logger.log(`Event for call ${call._id.toHexString()} not applied: ${plan.message}`);
+      plan = planCallUpdate(call, { providerCallId }, now);
     }
-    throw new Error(`Call ${callId.toHexString()} kept changing while an event was applied`);
+    const changes = plan.kind === 'apply' ? plan.changes : {};
+    const facts = newFacts(call, change);
+    if (Object.keys(changes).length === 0 && !facts.cost && !facts.recording) return null;
+    return { changes, facts };
   }
 }
 

@@ -6,6 +6,7 @@ import { PhoneNumbersModule } from '../phone-numbers/phone-numbers.module';
 import { CallEventsService } from './call-events.service';
 import { CallLockService } from './call-lock.service';
 import { CallWriter } from './call-writer.service';
+import { CallRepository } from './call.repository';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
 import { ProviderCallIdService } from './provider-call-id.service';
@@ -27,7 +28,7 @@ import { ProviderCallId, ProviderCallIdSchema } from './schemas/provider-call-id
     PhoneNumbersModule,
   ],
   controllers: [CallsController],
-  providers: [CallsService, CallWriter, CallLockService, ProviderCallIdService, CallEventsService],
+  providers: [CallsService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService],
   // The telephony module hands provider events to the calls they belong to.
   exports: [CallEventsService],
 })

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '../common/mongo-errors';
+import { insertUnique } from '../database/unique-insert';
 import { ProviderName } from '../call-model/call-event';
-import { Call, CallRecord } from './schemas/call.schema';
+import { CallRepository } from './call.repository';
 import { ClaimSource, ProviderCallId } from './schemas/provider-call-id.schema';
 
 /** A claim whose call never took the id (its writer died between the two writes) is abandoned after this. */
@@ -43,7 +43,7 @@ export class ProviderCallIdService {
 
   constructor(
     @InjectModel(ProviderCallId.name) private readonly claimModel: Model<ProviderCallId>,
-    @InjectModel(Call.name) private readonly callModel: Model<Call>,
+    private readonly calls: CallRepository,
   ) {}
 
   async claim(provider: ProviderName, providerCallId: string, call: Claimant, source: ClaimSource): Promise<ClaimOutcome> {
@@ -51,12 +51,7 @@ export class ProviderCallIdService {
     const _id = keyOf(provider, providerCallId);
     let holder: ProviderCallId | null = null;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      try {
-        await this.claimModel.create({ _id, callId: call._id, organizationId: call.organizationId, source, createdAt: new Date() });
-        return 'claimed';
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
+      if (await insertUnique(this.claimModel, { _id, callId: call._id, organizationId: call.organizationId, source, createdAt: new Date() })) return 'claimed';
       holder = await this.claimModel.findById(_id).lean<ProviderCallId>();
       if (!holder) continue;
       if (holder.callId.equals(call._id)) return 'claimed';
@@ -78,7 +73,7 @@ export class ProviderCallIdService {
   async release(provider: ProviderName, providerCallId: string, callId: Types.ObjectId): Promise<void> {
     const _id = keyOf(provider, providerCallId);
     try {
-      if (await this.callModel.exists({ _id: callId, provider, providerCallId })) return;
+      if (await this.calls.holds(callId, provider, providerCallId)) return;
       await this.claimModel.deleteOne({ _id, callId });
     } catch (error) {
       // Left in place, the claim is abandoned and taken over after ABANDONED_AFTER_MS.
@@ -107,9 +102,7 @@ export class ProviderCallIdService {
         .sort({ createdAt: 1 })
         .limit(PURGE_BATCH)
         .lean<ProviderCallId[]>();
-      const holders = await this.callModel
-        .find({ _id: { $in: claims.map((claim) => claim.callId) } }, { provider: 1, providerCallId: 1 })
-        .lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();
+      const holders = await this.calls.providerCallIdsOf(claims.map((claim) => claim.callId));
       const held = new Set(holders.map((call) => `${call._id.toHexString()} ${keyOf(call.provider, call.providerCallId ?? '')}`));
       for (const claim of claims) {
         if (!held.has(`${claim.callId.toHexString()} ${claim._id}`)) await this.claimModel.deleteOne({ _id: claim._id, callId: claim.callId });
@@ -124,6 +117,6 @@ export class ProviderCallIdService {
 
   private async isAbandoned(claim: ProviderCallId, provider: ProviderName, providerCallId: string): Promise<boolean> {
     if (Date.now() - claim.createdAt.getTime() < ABANDONED_AFTER_MS) return false;
-    return !(await this.callModel.exists({ _id: claim.callId, provider, providerCallId }));
+    return !(await this.calls.holds(claim.callId, provider, providerCallId));
   }
 }

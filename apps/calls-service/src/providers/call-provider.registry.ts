@@ -1,4 +1,4 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { CallProviderAdapter } from './call-provider';
 
 /** The injection token of the adapters the service talks to (the list ProvidersModule builds). */
@@ -9,12 +9,14 @@ export const CALL_PROVIDER_ADAPTERS = Symbol('CALL_PROVIDER_ADAPTERS');
 export class CallProviderRegistry {
   constructor(@Inject(CALL_PROVIDER_ADAPTERS) private readonly adapters: readonly CallProviderAdapter[]) {}
 
+  /** The adapter of a name the service vouches for (CALL_PROVIDER, checked at start-up). */
   get(name: string): CallProviderAdapter {
     const adapter = this.find(name);
-    if (!adapter) throw new NotFoundException(`No call provider named ${name}`);
+    if (!adapter) throw new Error(`No call provider named ${name}`);
     return adapter;
   }
 
+  /** The adapter of a name someone else gave (a webhook path), if there is one. */
   find(name: string): CallProviderAdapter | undefined {
     return this.adapters.find((candidate) => candidate.name === name);
   }

@@ -2,6 +2,7 @@ import { BadRequestException, Injectable } from '@nestjs/common';
 import { isTerminal } from '../call-model/call-status';
 import { CallEventsService } from '../calls/call-events.service';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
+import { adapterNamed } from './webhook-signature.guard';
 
 /**
  * A provider callback whose signature was verified: the provider's adapter parses it, the calls module
@@ -16,7 +17,7 @@ export class ProviderCallbacksService {
 
   /** Handles the callback and returns the provider's answer. */
   async handle(providerName: string, body: unknown): Promise<object> {
-    const provider = this.providers.get(providerName);
+    const provider = adapterNamed(this.providers, providerName);
     const parsed = provider.parseEvent(body, new Date());
     if (parsed.outcome === 'invalid') throw new BadRequestException(parsed.message);
     if (parsed.outcome === 'ignored') return provider.answer(null, null);
