@@ -20,29 +20,33 @@ export type NewCallFields = Pick<CallRecord, 'provider' | 'from' | 'to'> & {
  * from `from` (also the provider number), with a fresh call token and nothing known yet.
  */
 export function newCallRecord(fields: NewCallFields, now: Date = new Date()): CallRecord {
-  const startTime = fields.startTime ?? now;
-  // A field given as undefined takes its default, as one left out does.
-  const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as NewCallFields;
+  // A field given as undefined takes its default, as one left out does; one given as null stays null.
+  const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<CallRecord>;
+  const or = <K extends keyof CallRecord>(key: K, fallback: CallRecord[K]): CallRecord[K] => (key in given ? (given[key] as CallRecord[K]) : fallback);
+  const startTime = or('startTime', now);
+  // In the schema's field order, which is the order stored: the document's bytes are what mongoose wrote.
   return {
-    providerCallId: null,
-    callToken: newCallToken(),
-    direction: 'outbound',
-    status: 'initiated',
-    conversationId: null,
-    providerPhoneNumber: fields.from,
-    answerTime: null,
-    endTime: null,
-    duration: null,
-    endReason: null,
-    cost: null,
-    recordings: [],
-    createdAt: startTime,
-    updatedAt: startTime,
-    ...given,
     _id: new Types.ObjectId(fields._id),
     organizationId: new Types.ObjectId(fields.organizationId),
     userId: new Types.ObjectId(fields.userId),
+    provider: fields.provider,
+    providerCallId: or('providerCallId', null),
+    callToken: or('callToken', newCallToken()),
+    direction: or('direction', 'outbound'),
+    status: or('status', 'initiated'),
+    from: fields.from,
+    to: fields.to,
     contactId: fields.contactId ? new Types.ObjectId(fields.contactId) : null,
+    conversationId: or('conversationId', null),
+    providerPhoneNumber: or('providerPhoneNumber', fields.from),
     startTime,
+    answerTime: or('answerTime', null),
+    endTime: or('endTime', null),
+    duration: or('duration', null),
+    endReason: or('endReason', null),
+    cost: or('cost', null),
+    recordings: or('recordings', []),
+    createdAt: or('createdAt', startTime),
+    updatedAt: or('updatedAt', startTime),
   };
 }
