@@ -22,15 +22,6 @@ const RULES: Record<string, string[]> = {
   idempotency: ['calls', 'contacts', 'phone-numbers', 'providers', 'telephony'],
 };
 
-/**
- * Arrows known to break a rule, each with the reason it stays for now. common/logging and
- * common/rate-limit read the settings, so they belong above config; they move out of common/ once the
- * branch that edits them (issue16-http) is merged, and this list is emptied then.
- */
-const PENDING: { from: RegExp; to: RegExp }[] = [
-  { from: /^common\/(logging|rate-limit)\//, to: /^config\/environment$/ },
-];
-
 /** Packages the pure vocabulary may use: none of the framework's. */
 const CALL_MODEL_PACKAGES: string[] = [];
 
@@ -76,7 +67,7 @@ function forbiddenArrows(): Arrow[] {
       if (forbidden.includes('*') || forbidden.includes(targetLayer)) arrows.push({ from: where, to: relative(SOURCE, target) });
     }
   }
-  return arrows.filter((arrow) => !PENDING.some((pending) => pending.from.test(arrow.from) && pending.to.test(arrow.to)));
+  return arrows;
 }
 
 describe('The import graph of apps/calls-service/src', () => {
