@@ -10,7 +10,7 @@ const INITIATE = '/api/calls/sdk/initiate';
 
 const minutesAgo = (minutes: number): Date => new Date(Date.now() - minutes * 60_000);
 
-describe('CallsController', () => {
+describe(`GET ${CALLS} and GET ${CALL}`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {

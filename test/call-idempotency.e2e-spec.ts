@@ -18,7 +18,7 @@ interface StoredKey {
   expiresAt: Date;
 }
 
-describe('CallsController', () => {
+describe(`POST ${INITIATE} with an Idempotency-Key`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {
@@ -34,7 +34,7 @@ describe('CallsController', () => {
   };
   const keys = () => app.db.collection<StoredKey>('idempotency_keys');
 
-  describe(`POST ${INITIATE} with an Idempotency-Key`, () => {
+  describe('one key, one call', () => {
     it('records the call once and answers a repeat with the same call, marked as a replay, writing nothing', async () => {
       const user = testUser();
       const first = await initiate(user, { phoneNumber: '+14165550199' }, 'key-1').expect(201);
@@ -337,7 +337,7 @@ describe('CallsController', () => {
   });
 });
 
-describe('CallsController: expired Idempotency-Keys', () => {
+describe(`POST ${INITIATE} with an expired Idempotency-Key`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {

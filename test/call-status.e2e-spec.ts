@@ -15,7 +15,7 @@ const RANK: Record<string, number> = { initiated: 0, ringing: 1, 'in-progress': 
 const secondsAgo = (seconds: number): Date => new Date(Date.now() - seconds * 1000);
 const after = (time: Date, seconds: number): string => new Date(time.getTime() + seconds * 1000).toISOString();
 
-describe('CallsController', () => {
+describe(`PATCH ${CALL}`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {
@@ -37,7 +37,7 @@ describe('CallsController', () => {
     return { id, startTime };
   }
 
-  describe(`PATCH ${CALL}`, () => {
+  describe('what the dialer reports', () => {
     it('follows a call from initiate through ringing and in-progress to completed, with its duration', async () => {
       const user = testUser();
       const initiated = await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber: '+14165550199' }).expect(201);
@@ -540,7 +540,7 @@ describe('CallsController', () => {
   });
 });
 
-describe('what a crash leaves behind', () => {
+describe(`PATCH ${CALL}: what a crash leaves behind`, () => {
   // An app of its own: the purges run on the first lock and claim a process takes, then at most every 10 minutes.
   let app: RunningApp;
 

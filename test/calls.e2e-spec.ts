@@ -7,7 +7,7 @@ import { countCalls, insertContact } from './support/factories';
 
 const INITIATE = '/api/calls/sdk/initiate';
 
-describe('CallsController', () => {
+describe(`POST ${INITIATE}`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {
@@ -22,7 +22,7 @@ describe('CallsController', () => {
     return call.send(body as object);
   };
 
-  describe(`POST ${INITIATE}`, () => {
+  describe('recording a call', () => {
     it('records the published example: contact and number given, caller ID from the settings', async () => {
       const user = testUser();
       const contactId = await insertContact(app, {
@@ -316,7 +316,7 @@ describe('CallsController', () => {
   });
 });
 
-describe('CallsController without a caller ID', () => {
+describe(`POST ${INITIATE} without a caller ID`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {

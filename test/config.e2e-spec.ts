@@ -23,6 +23,8 @@ describe('Configuration', () => {
     ['THROTTLE_LIMIT is zero', { THROTTLE_LIMIT: '0' }, 'THROTTLE_LIMIT'],
     ['THROTTLE_TTL_MS is not a number', { THROTTLE_TTL_MS: '1m' }, 'THROTTLE_TTL_MS'],
     ['MONGODB_WRITE_CONCERN is unacknowledged', { MONGODB_WRITE_CONCERN: '0' }, 'MONGODB_WRITE_CONCERN'],
+    ['CALL_PROVIDER is not a provider name', { CALL_PROVIDER: 'Sinch!' }, 'CALL_PROVIDER'],
+    ['CALL_PROVIDER names no provider the service has', { CALL_PROVIDER: 'twilio' }, 'CALL_PROVIDER must be one of sinch, not twilio'],
     ['SINCH_APPLICATION_KEY is missing', { SINCH_APPLICATION_KEY: undefined }, 'SINCH_APPLICATION_KEY'],
     ['SINCH_APPLICATION_SECRET is not Base64', { SINCH_APPLICATION_SECRET: 'secret' }, 'SINCH_APPLICATION_SECRET'],
   ])('refuses to start when %s, naming the setting', async (_label, overrides, setting) => {

@@ -7,7 +7,7 @@ import { insertContact } from './support/factories';
 const CONTACTS = '/api/contacts';
 const CONTACT = '/api/contacts/{id}';
 
-describe('ContactsController', () => {
+describe(`${CONTACTS}`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {

@@ -2,7 +2,7 @@ import request from 'supertest';
 import { freePort, RunningApp, startApp } from './support/app';
 import { expectContract } from './support/contract';
 
-describe('HealthController', () => {
+describe('GET /health and GET /health/ready', () => {
   describe('with the database up', () => {
     let app: RunningApp;
 

@@ -8,7 +8,7 @@ const NUMBERS = '/api/phone-numbers';
 const NUMBER = '/api/phone-numbers/{id}';
 const INITIATE = '/api/calls/sdk/initiate';
 
-describe('PhoneNumbersController', () => {
+describe(`${NUMBERS}`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {

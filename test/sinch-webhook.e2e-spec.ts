@@ -11,7 +11,7 @@ import { ace, after, dice, ice, notify, PlacedCall, sdkUser, sendCallback, SINCH
 const INITIATE = '/api/calls/sdk/initiate';
 const SINCH_CALL = '822aa4b7-05b4-4d83-87c7-1f835ee0b6f6_257';
 
-describe('CallProviderController', () => {
+describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
   let app: RunningApp;
 
   beforeAll(async () => {

@@ -58,38 +58,38 @@ function contactDocument(organizationId, fields, at) {
   };
 }
 
+/** The built service under test: this checkout's, or the one BENCH_SERVICE_MAIN names. */
+function builtService() {
+  return process.env.BENCH_SERVICE_MAIN
+    ? path.dirname(path.resolve(process.env.BENCH_SERVICE_MAIN))
+    : path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
+}
+
+/** newCallRecord of the build under test, or of this checkout's build when that one predates it. */
+function newCallRecordOf() {
+  require('reflect-metadata');
+  const thisBuild = path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
+  for (const built of [builtService(), thisBuild]) {
+    const file = path.join(built, 'calls', 'call-record.js');
+    if (require('node:fs').existsSync(file)) return require(file).newCallRecord;
+  }
+  throw new Error('bench: build the service first (npm run build): dist has no calls/call-record.js');
+}
+
 /**
- * A call as the service stores one (the field order mongoose writes).
+ * A call as the service stores one, made by the service's own newCallRecord (the built
+ * calls/call-record.js), without a call token as the seed always had.
  * @param {ObjectId} organizationId
  * @param {ObjectId} userId
  * @param {Partial<Record<string, unknown>>} fields
  * @param {Date} at
+ * @returns {Record<string, any>}
  */
 function callDocument(organizationId, userId, fields, at) {
-  return {
-    _id: id(),
-    organizationId,
-    userId,
-    provider: 'sinch',
-    providerCallId: null,
-    direction: 'outbound',
-    status: 'initiated',
-    from: CALLER_ID,
-    to: '+14165550199',
-    contactId: null,
-    conversationId: null,
-    providerPhoneNumber: CALLER_ID,
-    startTime: at,
-    answerTime: null,
-    endTime: null,
-    duration: null,
-    endReason: null,
-    cost: null,
-    recordings: [],
-    ...fields,
-    createdAt: at,
-    updatedAt: at,
-  };
+  return newCallRecordOf()(
+    { organizationId, userId, provider: 'sinch', from: CALLER_ID, to: '+14165550199', callToken: null, startTime: at, ...fields, createdAt: at, updatedAt: at },
+    at,
+  );
 }
 
 /**
@@ -99,10 +99,8 @@ function callDocument(organizationId, userId, fields, at) {
  */
 async function createServiceIndexes(db) {
   require('reflect-metadata');
-  // The build under test declares them: this checkout's, or the one BENCH_SERVICE_MAIN names.
-  const built = process.env.BENCH_SERVICE_MAIN
-    ? path.dirname(path.resolve(process.env.BENCH_SERVICE_MAIN))
-    : path.join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src');
+  // The build under test declares them.
+  const built = builtService();
   const { CallSchema } = require(path.join(built, 'calls', 'schemas', 'call.schema.js'));
   const { ContactSchema } = require(path.join(built, 'contacts', 'schemas', 'contact.schema.js'));
   /** @type {[string, any][]} */

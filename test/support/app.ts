@@ -34,13 +34,15 @@ export function databaseUri(name: string): string {
 export interface StartOptions {
   /** What to wait for: `ready` (the default) until it can serve requests, `live` until it answers at all. */
   waitFor?: 'ready' | 'live';
+  /** The script to run instead of the built main.js (a launcher that builds the app differently). */
+  script?: string;
 }
 
 /**
  * Starts the built service (dist/) as its own process against its own database, exactly as
  * `npm run start:prod` would, and waits until it is ready (or only live).
  */
-export async function startApp(env: Record<string, string | undefined> = {}, { waitFor = 'ready' }: StartOptions = {}): Promise<RunningApp> {
+export async function startApp(env: Record<string, string | undefined> = {}, { waitFor = 'ready', script = MAIN }: StartOptions = {}): Promise<RunningApp> {
   const appEnv: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     MONGODB_URI: databaseUri(`calls_test_${randomBytes(6).toString('hex')}`),
@@ -50,7 +52,7 @@ export async function startApp(env: Record<string, string | undefined> = {}, { w
     SINCH_APPLICATION_SECRET: TEST_SINCH.applicationSecret,
     ...env,
   };
-  const server = await startNodeServer({ script: MAIN, env: appEnv, readyPath: waitFor === 'ready' ? '/health/ready' : '/health', name: 'The app' });
+  const server = await startNodeServer({ script, env: appEnv, readyPath: waitFor === 'ready' ? '/health/ready' : '/health', name: 'The app' });
   // The app's own database, wherever MONGODB_URI points. An app started only live may not reach it yet,
   // so its connection is made when a test first asks for it.
   const appDatabase = appEnv.MONGODB_URI as string;

@@ -1,4 +1,6 @@
 import { Types } from 'mongoose';
+import { CallStatus } from '../../apps/calls-service/src/call-model/call-status';
+import { newCallRecord } from '../../apps/calls-service/src/calls/call-record';
 import { RunningApp } from './app';
 
 export interface ContactSeed {
@@ -52,30 +54,17 @@ export interface CallSeed {
   endReason?: string | null;
 }
 
+/** A call as initiate makes it (newCallRecord), with the seed's fields; seeded calls have no call token, as calls recorded before it existed. */
 function newCall(seed: CallSeed) {
-  const startTime = seed.startTime ?? new Date();
-  return {
-    _id: new Types.ObjectId(seed._id),
-    organizationId: new Types.ObjectId(seed.organizationId),
-    userId: new Types.ObjectId(seed.userId),
+  return newCallRecord({
+    ...seed,
+    userId: seed.userId ?? new Types.ObjectId(),
     provider: 'sinch',
-    providerCallId: seed.providerCallId ?? null,
-    direction: seed.direction ?? 'outbound',
-    status: seed.status ?? 'initiated',
+    status: seed.status as CallStatus | undefined,
+    callToken: null,
     from: seed.from ?? '+14165550100',
     to: seed.to ?? '+14165550199',
-    contactId: seed.contactId ? new Types.ObjectId(seed.contactId) : null,
-    conversationId: null,
-    providerPhoneNumber: seed.from ?? '+14165550100',
-    startTime,
-    answerTime: seed.answerTime ?? null,
-    endTime: seed.endTime ?? null,
-    duration: seed.duration ?? null,
-    endReason: seed.endReason ?? null,
-    recordings: [],
-    createdAt: startTime,
-    updatedAt: startTime,
-  };
+  });
 }
 
 /** Writes a call straight into the database, as another replica or an import would; answers its id. */

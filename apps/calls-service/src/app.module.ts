@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { AuthModule } from '@app/auth';
 import { CallsModule } from './calls/calls.module';
-import { LoggingModule } from './common/logging/logging.module';
-import { RateLimitModule } from './common/rate-limit/rate-limit.module';
+import { LoggingModule } from './logging/logging.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
+import { TelephonyModule } from './telephony/telephony.module';
 
 @Module({
   imports: [
@@ -33,6 +34,7 @@ import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
     ContactsModule,
     PhoneNumbersModule,
     CallsModule,
+    TelephonyModule,
     HealthModule,
   ],
 })

@@ -77,7 +77,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
   // the cluster) it would send the browser to https for the UI's own files.
   // The headers are the same for every answer, so helmet is built once here: @fastify/helmet built it
-  // again, Content-Security-Policy parsing included, on every request (see docs/performance.md).
+  // again, Content-Security-Policy parsing included, on every request (bench/README.md, "What the profile showed").
   const securityHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
   app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
     // Helmet 8 throws rather than passing an error on, so its callback only ever means "done".

@@ -1,20 +1,17 @@
-import { BadRequestException, ConflictException, Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '../common/mongo-errors';
-import { byCallLifeOrder, CallChange, CallEvent } from '../providers/call-provider';
-import { CallProviderRegistry } from '../providers/call-provider.registry';
-import { isTerminal } from './call-status';
-import { eventReport, planCallUpdate } from './call-update';
+import { insertUnique } from '../database/unique-insert';
+import { byCallLifeOrder, CallEvent, EventChange, ProviderName } from '../call-model/call-event';
+import { eventReport, planCallUpdate } from '../call-model/call-update';
+import { ProviderCallIdTaken } from './call-errors';
 import { CallLockService } from './call-lock.service';
 import { callTokenMatches, sdkUserIdOf } from './call-token';
-import { CallWriter, ProviderFacts } from './call-writer.service';
+import { CallWrite, CallWriter, ProviderFacts } from './call-writer.service';
+import { CallRepository } from './call.repository';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { CallEventEntry } from './schemas/call-event.schema';
-import { Call, CALL_PROVIDERS, CallProvider as CallProviderName, CallRecord } from './schemas/call.schema';
-
-/** Under the call's lock a write only misses if the lock was lost; then the event is re-planned. */
-const WRITE_ATTEMPTS = 3;
+import { CallRecord } from './schemas/call.schema';
 
 /**
  * Provider events: each is stored once, whatever order and however often it arrives, and applied to its
@@ -27,24 +24,11 @@ export class CallEventsService {
 
   constructor(
     @InjectModel(CallEventEntry.name) private readonly eventModel: Model<CallEventEntry>,
-    @InjectModel(Call.name) private readonly callModel: Model<Call>,
-    private readonly providers: CallProviderRegistry,
+    private readonly calls: CallRepository,
     private readonly callLocks: CallLockService,
     private readonly writer: CallWriter,
     private readonly providerCallIds: ProviderCallIdService,
   ) {}
-
-  /** Handles a callback whose signature was verified, and returns the provider's answer. */
-  async handleCallback(providerName: string, body: unknown): Promise<object> {
-    const provider = this.providers.get(providerName);
-    const parsed = provider.parseEvent(body, new Date());
-    if (parsed.outcome === 'invalid') throw new BadRequestException(parsed.message);
-    if (parsed.outcome === 'ignored') return provider.answer(null, null);
-    const call = await this.receive(parsed.event);
-    // A call that has already ended, or that we cannot tie to this provider call, must not be connected.
-    const proceed = call !== null && !isTerminal(call.status);
-    return provider.answer(parsed.event, proceed ? { to: call.to, from: call.from } : null);
-  }
 
   /**
    * Keeps the event and, once its call is known, applies it with any that waited for the same call. Only a
@@ -54,18 +38,17 @@ export class CallEventsService {
   async receive(event: CallEvent): Promise<CallRecord | null> {
     await this.store(event);
     const provider = event.provider;
-    if (!isCallProviderName(provider)) return null;
     const callId = event.kind === 'placed' ? await this.bindPlaced(provider, event) : await this.providerCallIds.holderOf(provider, event.providerCallId);
     if (!callId) return null;
     try {
       await this.applyPending(callId, provider, event.providerCallId);
     } catch (error) {
       // Another call took this provider id meanwhile: the events stay waiting for that call.
-      if (!(error instanceof ConflictException)) throw error;
+      if (!(error instanceof ProviderCallIdTaken)) throw error;
       this.logger.warn(`${provider} call ${event.providerCallId} is already recorded for another call than ${callId.toHexString()}`);
       return null;
     }
-    return this.callModel.findById(callId).lean<CallRecord>();
+    return this.calls.findById(callId);
   }
 
   /**
@@ -73,13 +56,13 @@ export class CallEventsService {
    * placed by the call's own user as the provider authenticated them, and not tied to another provider call.
    * Anything else is hung up; the log says why, the provider's answer does not.
    */
-  private async bindPlaced(provider: CallProviderName, event: CallEvent): Promise<Types.ObjectId | null> {
+  private async bindPlaced(provider: ProviderName, event: CallEvent): Promise<Types.ObjectId | null> {
     const refuse = (why: string): null => {
       this.logger.warn(`${provider} call ${event.providerCallId} hung up: ${why}`);
       return null;
     };
     if (!event.callId) return refuse('it names no recorded call');
-    const call = await this.callModel.findOne({ _id: new Types.ObjectId(event.callId), provider }).lean<CallRecord>();
+    const call = await this.calls.findCarriedBy(provider, new Types.ObjectId(event.callId));
     if (!call) return refuse(`it names call ${event.callId}, which does not exist`);
     const id = call._id.toHexString();
     if (!callTokenMatches(call.callToken ?? null, event.callToken)) return refuse(`its call token is not the one of call ${id}`);
@@ -97,7 +80,7 @@ export class CallEventsService {
    * provider id; applying an event again changes nothing. Only the call that holds the provider id gets its
    * events: a report that named an id held in another organization applies none. Answers how many were applied.
    */
-  async applyPending(callId: Types.ObjectId, provider: CallProviderName, providerCallId: string): Promise<number> {
+  async applyPending(callId: Types.ObjectId, provider: ProviderName, providerCallId: string): Promise<number> {
     if (!(await this.providerCallIds.holderOf(provider, providerCallId))?.equals(callId)) return 0;
     const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<CallEventEntry[]>();
     if (waiting.length === 0) return 0;
@@ -112,55 +95,48 @@ export class CallEventsService {
 
   /** Inserts the event; a repeated delivery has the same id and is left as first stored. */
   private async store(event: CallEvent): Promise<void> {
-    await this.eventModel
-      .create({
-        _id: `${event.provider}:${event.providerCallId}:${event.type}`,
-        provider: event.provider,
-        providerCallId: event.providerCallId,
-        callId: event.callId ? new Types.ObjectId(event.callId) : null,
-        type: event.type,
-        kind: event.kind,
-        occurredAt: event.occurredAt,
-        receivedAt: new Date(),
-        change: event.change,
-        payload: JSON.stringify(event.payload),
-      })
-      .catch((error: unknown) => {
-        if (!isDuplicateKeyError(error)) throw error;
-      });
+    await insertUnique(this.eventModel, {
+      _id: `${event.provider}:${event.providerCallId}:${event.type}`,
+      provider: event.provider,
+      providerCallId: event.providerCallId,
+      callId: event.callId ? new Types.ObjectId(event.callId) : null,
+      type: event.type,
+      kind: event.kind,
+      occurredAt: event.occurredAt,
+      receivedAt: new Date(),
+      change: event.change,
+      payload: JSON.stringify(event.payload),
+    });
   }
 
   /** Under the call's lock: plans the event's change on the call as it is now, and writes it. */
-  private async apply(callId: Types.ObjectId, providerCallId: string, change: CallChange): Promise<void> {
-    for (let attempt = 1; attempt <= WRITE_ATTEMPTS; attempt++) {
-      const call = await this.callModel.findById(callId).lean<CallRecord>();
-      if (!call) return;
-      const now = new Date();
-      let plan = planCallUpdate(call, eventReport(call, providerCallId, change, now), now);
-      if (plan.kind !== 'apply') {
-        // A late event that contradicts how the call already stands (an ACE after the end, another end
-        // state): the first word stands, as for the dialer's reports, and the event stays on record. The
-        // call still learns the provider's id.
-        this.logger.log(`Event for call ${callId.toHexString()} not applied: ${plan.message}`);
-        plan = planCallUpdate(call, { providerCallId }, now);
-      }
-      const changes = plan.kind === 'apply' ? plan.changes : {};
-      const facts = newFacts(call, change);
-      if (Object.keys(changes).length === 0 && !facts.cost && !facts.recording) return;
-      // Events reach only the call that holds their provider id, so they claim it as the provider's word.
-      if (await this.writer.write(call, changes, facts, 'ice')) return;
+  private async apply(callId: Types.ObjectId, providerCallId: string, change: EventChange): Promise<void> {
+    // Events reach only the call that holds their provider id, so they claim it as the provider's word.
+    await this.writer.update(() => this.calls.findById(callId), (call) => this.planEvent(call, providerCallId, change), 'ice', `Call ${callId.toHexString()} kept changing while an event was applied`);
+  }
+
+  private planEvent(call: CallRecord, providerCallId: string, change: EventChange): CallWrite | null {
+    const now = new Date();
+    let plan = planCallUpdate(call, eventReport(call, providerCallId, change, now), now);
+    if (plan.kind !== 'apply') {
+      // A late event that contradicts how the call already stands (an ACE after the end, another end
+      // state): the first word stands, as for the dialer's reports, and the event stays on record. The
+      // call still learns the provider's id.
+      this.logger.log(`Event for call ${call._id.toHexString()} not applied: ${plan.message}`);
+      plan = planCallUpdate(call, { providerCallId }, now);
     }
-    throw new Error(`Call ${callId.toHexString()} kept changing while an event was applied`);
+    const changes = plan.kind === 'apply' ? plan.changes : {};
+    const facts = newFacts(call, change);
+    if (Object.keys(changes).length === 0 && !facts.cost && !facts.recording) return null;
+    return { changes, facts };
   }
 }
 
 /** What only the provider knows, when the call does not have it yet. */
-function newFacts(call: CallRecord, change: CallChange): ProviderFacts {
+function newFacts(call: CallRecord, change: EventChange): ProviderFacts {
   const facts: ProviderFacts = {};
   if (change.cost && !call.cost) facts.cost = change.cost;
   const recording = change.recording;
   if (recording && !call.recordings.some((known) => known.url === recording.url && known.type === recording.type)) facts.recording = recording;
   return facts;
 }
-
-const isCallProviderName = (name: string): name is CallProviderName => (CALL_PROVIDERS as readonly string[]).includes(name);

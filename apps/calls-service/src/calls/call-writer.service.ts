@@ -1,11 +1,14 @@
-import { ConflictException, Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model, QueryFilter, UpdateQuery } from 'mongoose';
-import { toCallDto } from './call.mapper';
-import { CallChanges } from './call-update';
+import { Injectable } from '@nestjs/common';
+import { UpdateQuery } from 'mongoose';
+import { PlannedChanges } from '../call-model/call-update';
+import { CallConflict, ProviderCallIdTaken } from './call-errors';
+import { CallRepository } from './call.repository';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { Call, CallCost, CallRecord, Recording } from './schemas/call.schema';
 import { ClaimSource } from './schemas/provider-call-id.schema';
+
+/** Under the call's lock a write can only miss if the lock was lost (a lease outlived); then it is re-planned a few times. */
+const WRITE_ATTEMPTS = 3;
 
 /** What only a provider reports, beside the changes the update planner decides. */
 export interface ProviderFacts {
@@ -13,30 +16,59 @@ export interface ProviderFacts {
   recording?: Recording;
 }
 
+/** What to write on a call as read. */
+export interface CallWrite {
+  changes: PlannedChanges;
+  facts?: ProviderFacts;
+}
+
 /**
  * The one way a call is changed after it is recorded, by the dialer's reports and the provider's events
- * alike. Callers hold the call's lock and plan the changes on the call as read.
+ * alike: read the call, plan the change on it as read, write it only if the call is still so, and
+ * start again when it was not. Callers hold the call's lock.
  */
 @Injectable()
 export class CallWriter {
   constructor(
-    @InjectModel(Call.name) private readonly callModel: Model<Call>,
+    private readonly calls: CallRepository,
     private readonly providerCallIds: ProviderCallIdService,
   ) {}
 
   /**
-   * Writes the changes if the call is still as read; null when it is not. Claims a new providerCallId
+   * `read` gives the call (null: there is none, and nothing is written); `plan` says what to write on
+   * it, null for nothing, or throws when the change is refused. Answers the call as written, or as read
+   * when nothing changed; throws a CallConflict saying `keptChanging` when every attempt missed.
+   */
+  async update(
+    read: () => Promise<CallRecord | null>,
+    plan: (call: CallRecord) => CallWrite | null,
+    source: ClaimSource,
+    keptChanging: string,
+  ): Promise<CallRecord | null> {
+    for (let attempt = 1; ; attempt++) {
+      const call = await read();
+      if (!call) return null;
+      const write = plan(call);
+      if (!write) return call;
+      const updated = await this.write(call, write, source);
+      if (updated) return updated;
+      if (attempt === WRITE_ATTEMPTS) throw new CallConflict(keptChanging, call);
+    }
+  }
+
+  /**
+   * Writes the change if the call is still as read; null when it is not. Claims a new providerCallId
    * first, for the dialer's report or for the provider's events (which only ever reach the call that holds
    * their id, or the call their signed ICE names).
    */
-  async write(call: CallRecord, changes: CallChanges, facts: ProviderFacts = {}, source: ClaimSource = 'report'): Promise<CallRecord | null> {
+  private async write(call: CallRecord, { changes, facts = {} }: CallWrite, source: ClaimSource): Promise<CallRecord | null> {
     const { providerCallId } = changes;
     let claimed = false;
     if (providerCallId) {
       const outcome = await this.providerCallIds.claim(call.provider, providerCallId, call, source);
       // Another call of the organization is the caller's to see, so saying so reveals nothing.
       if (outcome === 'held-in-organization' || (outcome === 'held-elsewhere' && source !== 'report')) {
-        throw callConflict(`providerCallId ${providerCallId} is already recorded for another call`, call);
+        throw new ProviderCallIdTaken(`providerCallId ${providerCallId} is already recorded for another call`, call);
       }
       // Held in another organization: a report is answered as if the id were free, so that no answer tells
       // whether another organization's call exists. The id is stored as reported, but without the claim the
@@ -47,32 +79,10 @@ export class CallWriter {
     if (facts.recording) update.$push = { recordings: facts.recording };
     let updated: CallRecord | null = null;
     try {
-      updated = await this.callModel.findOneAndUpdate(asRead(call), update, { returnDocument: 'after' }).lean<CallRecord>();
+      updated = await this.calls.writeIfUnchanged(call, update);
       return updated;
     } finally {
       if (providerCallId && claimed && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);
     }
   }
-}
-
-/** The call exactly as read, in every field a report or an event can change: the condition of the write. */
-function asRead(call: CallRecord): QueryFilter<Call> {
-  return {
-    _id: call._id,
-    organizationId: call.organizationId,
-    status: call.status,
-    answerTime: call.answerTime,
-    endTime: call.endTime,
-    duration: call.duration,
-    providerCallId: call.providerCallId,
-    endReason: call.endReason ?? null,
-    conversationId: call.conversationId,
-    cost: call.cost ?? null,
-    recordings: { $size: call.recordings.length },
-  };
-}
-
-/** A 409 that carries the call as it is, so the client sees what its report conflicts with. */
-export function callConflict(message: string, call: CallRecord): ConflictException {
-  return new ConflictException({ message, call: toCallDto(call) });
 }

@@ -3,11 +3,10 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { ContactsModule } from '../contacts/contacts.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { PhoneNumbersModule } from '../phone-numbers/phone-numbers.module';
-import { ProvidersModule } from '../providers/providers.module';
 import { CallEventsService } from './call-events.service';
 import { CallLockService } from './call-lock.service';
-import { CallProviderController } from './call-provider.controller';
 import { CallWriter } from './call-writer.service';
+import { CallRepository } from './call.repository';
 import { CallsController } from './calls.controller';
 import { CallsService } from './calls.service';
 import { ProviderCallIdService } from './provider-call-id.service';
@@ -15,8 +14,6 @@ import { CallEventEntry, CallEventEntrySchema } from './schemas/call-event.schem
 import { CallLock, CallLockSchema } from './schemas/call-lock.schema';
 import { Call, CallSchema } from './schemas/call.schema';
 import { ProviderCallId, ProviderCallIdSchema } from './schemas/provider-call-id.schema';
-import { SdkTokensService } from './sdk-tokens.service';
-import { WebhookSignatureGuard } from './webhook-signature.guard';
 
 @Module({
   imports: [
@@ -29,9 +26,10 @@ import { WebhookSignatureGuard } from './webhook-signature.guard';
     ContactsModule,
     IdempotencyModule,
     PhoneNumbersModule,
-    ProvidersModule,
   ],
-  controllers: [CallsController, CallProviderController],
-  providers: [CallsService, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, SdkTokensService, WebhookSignatureGuard],
+  controllers: [CallsController],
+  providers: [CallsService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService],
+  // The telephony module hands provider events to the calls they belong to.
+  exports: [CallEventsService],
 })
 export class CallsModule {}

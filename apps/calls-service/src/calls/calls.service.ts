@@ -1,8 +1,8 @@
-import { Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
-import { InjectModel } from '@nestjs/mongoose';
 import { AuthUser } from '@app/auth';
-import { Model, QueryFilter, Types } from 'mongoose';
+import { QueryFilter, Types } from 'mongoose';
+import { CallReport, planCallUpdate } from '../call-model/call-update';
 import { decodeTimeIdCursor, encodeTimeIdCursor } from '../common/cursor';
 import { parseDateTime } from '../common/date-time';
 import { refusalToDial } from '../common/phone-number';
@@ -13,25 +13,22 @@ import { ContactDto } from '../contacts/dto/contact.dto';
 import { IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { PhoneNumbersService } from '../phone-numbers/phone-numbers.service';
+import { CallChangeInvalid, CallConflict, CallNotFound } from './call-errors';
 import { CallEventsService } from './call-events.service';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
-import { newCallToken } from './call-token';
-import { CallReport, planCallUpdate } from './call-update';
-import { callConflict, CallWriter } from './call-writer.service';
+import { CallRepository, newCallRecord } from './call.repository';
+import { CallWriter } from './call-writer.service';
 import { CallDto } from './dto/call.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
 import { ListCallsQueryDto } from './dto/list-calls-query.dto';
 import { UpdateCallDto } from './dto/update-call.dto';
 import { Call, CallRecord } from './schemas/call.schema';
 
-/** Under the call's lock the write can only miss if the lock was lost (a lease outlived); then re-plan a few times. */
-const WRITE_ATTEMPTS = 3;
-
 @Injectable()
 export class CallsService {
   constructor(
-    @InjectModel(Call.name) private readonly callModel: Model<Call>,
+    private readonly calls: CallRepository,
     private readonly contactsService: ContactsService,
     private readonly idempotencyService: IdempotencyService,
     private readonly callLocks: CallLockService,
@@ -49,18 +46,18 @@ export class CallsService {
       { contactId: dto.contactId?.toLowerCase(), phoneNumber: dto.phoneNumber },
       (id) => this.recordSdkCall(user, dto, id),
       async (id) => {
-        const call = await this.callModel.findOne(scoped(user.organizationId, id)).lean<CallRecord>();
+        const call = await this.calls.findInOrganization(user.organizationId, id);
         return call ? toCallDto(call) : null;
       },
     );
   }
 
   async findOne(organizationId: string, id: string): Promise<CallDto> {
-    return toCallDto(await this.findRecord(organizationId, new Types.ObjectId(id)));
+    return asHttp(async () => toCallDto(await this.findRecord(organizationId, new Types.ObjectId(id))));
   }
 
   async list(organizationId: string, query: ListCallsQueryDto): Promise<{ calls: CallDto[]; nextCursor: string | null }> {
-    const filter: QueryFilter<Call> = { organizationId: new Types.ObjectId(organizationId) };
+    const filter: QueryFilter<Call> = {};
     if (query.contactId) filter.contactId = new Types.ObjectId(query.contactId);
     if (query.userId) filter.userId = new Types.ObjectId(query.userId);
     if (query.status) filter.status = { $in: query.status };
@@ -79,11 +76,7 @@ export class CallsService {
     if (Object.keys(startTime).length > 0) filter.startTime = startTime;
     if (clauses.length > 0) filter.$and = clauses;
 
-    const page = await this.callModel
-      .find(filter)
-      .sort({ startTime: -1, _id: -1 })
-      .limit(query.limit + 1)
-      .lean<CallRecord[]>();
+    const page = await this.calls.findPage(organizationId, filter, query.limit);
     const hasMore = page.length > query.limit;
     const calls = hasMore ? page.slice(0, query.limit) : page;
     const last = calls[calls.length - 1];
@@ -98,6 +91,10 @@ export class CallsService {
    * conditional on the call being exactly as read, so a change is always decided on the current state.
    */
   async update(organizationId: string, id: string, dto: UpdateCallDto): Promise<CallDto> {
+    return asHttp(() => this.applyUpdate(organizationId, id, dto));
+  }
+
+  private async applyUpdate(organizationId: string, id: string, dto: UpdateCallDto): Promise<CallDto> {
     const callId = new Types.ObjectId(id);
     const report = toCallReport(dto);
     // Unknown or foreign ids are answered before any lock is taken.
@@ -107,7 +104,7 @@ export class CallsService {
       updated = await this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report));
     } catch (error) {
       if (!(error instanceof CallLockTimeout)) throw error;
-      throw callConflict('The call is being updated by other requests; retry shortly', await this.findRecord(organizationId, callId));
+      throw new CallConflict('The call is being updated by other requests; retry shortly', await this.findRecord(organizationId, callId));
     }
     // Provider events that came before the call had its providerCallId were kept for it: apply them now.
     if (report.providerCallId && updated.providerCallId === report.providerCallId) {
@@ -118,22 +115,25 @@ export class CallsService {
   }
 
   private async applyReport(organizationId: string, callId: Types.ObjectId, report: CallReport): Promise<CallDto> {
-    for (let attempt = 1; ; attempt++) {
-      const call = await this.findRecord(organizationId, callId);
-      const plan = planCallUpdate(call, report, new Date());
-      // Well-formed, but impossible for this call or at this time: what is stored decides, not the request alone.
-      if (plan.kind === 'invalid') throw new UnprocessableEntityException(plan.message);
-      if (plan.kind === 'conflict') throw callConflict(plan.message, call);
-      if (Object.keys(plan.changes).length === 0) return toCallDto(call);
-      const updated = await this.writer.write(call, plan.changes);
-      if (updated) return toCallDto(updated);
-      if (attempt === WRITE_ATTEMPTS) throw callConflict('The call kept changing while the report was applied; retry', call);
-    }
+    const updated = await this.writer.update(
+      () => this.findRecord(organizationId, callId),
+      (call) => {
+        const plan = planCallUpdate(call, report, new Date());
+        // Well-formed, but impossible for this call or at this time: what is stored decides, not the request alone.
+        if (plan.kind === 'invalid') throw new CallChangeInvalid(plan.message);
+        if (plan.kind === 'conflict') throw new CallConflict(plan.message, call);
+        return Object.keys(plan.changes).length === 0 ? null : { changes: plan.changes };
+      },
+      'report',
+      'The call kept changing while the report was applied; retry',
+    );
+    // findRecord never answers null: a call that is not there is CallNotFound.
+    return toCallDto(updated as CallRecord);
   }
 
   private async findRecord(organizationId: string, id: Types.ObjectId): Promise<CallRecord> {
-    const call = await this.callModel.findOne(scoped(organizationId, id)).lean<CallRecord>();
-    if (!call) throw new NotFoundException('Call not found');
+    const call = await this.calls.findInOrganization(organizationId, id);
+    if (!call) throw new CallNotFound();
     return call;
   }
 
@@ -144,41 +144,34 @@ export class CallsService {
     if (refusal) throw new UnprocessableEntityException(refusal);
     const linkedContact = contact ?? (await this.contactsService.findByPhoneNumber(user.organizationId, to));
     const callerId = await this.phoneNumbersService.resolveCallerId(user);
-    const now = new Date();
-    const call: CallRecord = {
+    const call = newCallRecord({
       _id: id,
-      organizationId: new Types.ObjectId(user.organizationId),
-      userId: new Types.ObjectId(user.userId),
-      provider: 'sinch',
-      providerCallId: null,
-      callToken: newCallToken(),
-      direction: 'outbound',
-      status: 'initiated',
+      organizationId: user.organizationId,
+      userId: user.userId,
+      // The provider the dialer's SDK places the call with, whose events will then name it.
+      provider: this.config.get('CALL_PROVIDER', { infer: true }),
       from: callerId,
       to,
-      contactId: linkedContact ? new Types.ObjectId(linkedContact._id) : null,
-      conversationId: null,
-      providerPhoneNumber: callerId,
-      startTime: now,
-      answerTime: null,
-      endTime: null,
-      duration: null,
-      endReason: null,
-      cost: null,
-      recordings: [],
-      createdAt: now,
-      updatedAt: now,
-    };
-    // This is the hottest write, and a mongoose document would buy it nothing: every field is set
-    // here, typed as the schema's record, from values already validated. Hydrating, casting and
-    // validating one was the largest cost our code added to initiate (see docs/performance.md).
-    await this.callModel.collection.insertOne(call);
+      contactId: linkedContact?._id ?? null,
+    });
+    await this.calls.insert(call);
     return toCallDto(call);
   }
 }
 
-function scoped(organizationId: string, id: Types.ObjectId): QueryFilter<Call> {
-  return { _id: id, organizationId: new Types.ObjectId(organizationId) };
+/**
+ * The calls module's errors as the API answers them: 404, 409 with the call as it stands, 422. Persistence
+ * and event code raise the errors; only the dialer's API words them as HTTP.
+ */
+async function asHttp<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof CallNotFound) throw new NotFoundException(error.message);
+    if (error instanceof CallConflict) throw new ConflictException({ message: error.message, call: toCallDto(error.call) });
+    if (error instanceof CallChangeInvalid) throw new UnprocessableEntityException(error.message);
+    throw error;
+  }
 }
 
 function toCallReport(dto: UpdateCallDto): CallReport {

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '../common/mongo-errors';
-import { Call, CallProvider, CallRecord } from './schemas/call.schema';
+import { insertUnique } from '../database/unique-insert';
+import { ProviderName } from '../call-model/call-event';
+import { CallRepository } from './call.repository';
 import { ClaimSource, ProviderCallId } from './schemas/provider-call-id.schema';
 
 /** A claim whose call never took the id (its writer died between the two writes) is abandoned after this. */
@@ -15,7 +16,7 @@ const FIRST_LOOKBACK_MS = 60 * 60_000;
 const PURGE_BATCH = 500;
 const PURGE_BATCHES = 10;
 
-const keyOf = (provider: CallProvider, providerCallId: string): string => `${provider}:${providerCallId}`;
+const keyOf = (provider: ProviderName, providerCallId: string): string => `${provider}:${providerCallId}`;
 
 /** How a claim went: the id is now this call's, or another call holds it, in this organization or another. */
 export type ClaimOutcome = 'claimed' | 'held-in-organization' | 'held-elsewhere';
@@ -42,20 +43,15 @@ export class ProviderCallIdService {
 
   constructor(
     @InjectModel(ProviderCallId.name) private readonly claimModel: Model<ProviderCallId>,
-    @InjectModel(Call.name) private readonly callModel: Model<Call>,
+    private readonly calls: CallRepository,
   ) {}
 
-  async claim(provider: CallProvider, providerCallId: string, call: Claimant, source: ClaimSource): Promise<ClaimOutcome> {
+  async claim(provider: ProviderName, providerCallId: string, call: Claimant, source: ClaimSource): Promise<ClaimOutcome> {
     this.purgeAbandoned();
     const _id = keyOf(provider, providerCallId);
     let holder: ProviderCallId | null = null;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-      try {
-        await this.claimModel.create({ _id, callId: call._id, organizationId: call.organizationId, source, createdAt: new Date() });
-        return 'claimed';
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
+      if (await insertUnique(this.claimModel, { _id, callId: call._id, organizationId: call.organizationId, source, createdAt: new Date() })) return 'claimed';
       holder = await this.claimModel.findById(_id).lean<ProviderCallId>();
       if (!holder) continue;
       if (holder.callId.equals(call._id)) return 'claimed';
@@ -68,16 +64,16 @@ export class ProviderCallIdService {
   }
 
   /** The call that holds the id, if any. */
-  async holderOf(provider: CallProvider, providerCallId: string): Promise<Types.ObjectId | null> {
+  async holderOf(provider: ProviderName, providerCallId: string): Promise<Types.ObjectId | null> {
     const claim = await this.claimModel.findById(keyOf(provider, providerCallId)).lean<ProviderCallId>();
     return claim ? claim.callId : null;
   }
 
   /** Gives the id back when this call's update did not go through after all (and the call does not hold it). */
-  async release(provider: CallProvider, providerCallId: string, callId: Types.ObjectId): Promise<void> {
+  async release(provider: ProviderName, providerCallId: string, callId: Types.ObjectId): Promise<void> {
     const _id = keyOf(provider, providerCallId);
     try {
-      if (await this.callModel.exists({ _id: callId, provider, providerCallId })) return;
+      if (await this.calls.holds(callId, provider, providerCallId)) return;
       await this.claimModel.deleteOne({ _id, callId });
     } catch (error) {
       // Left in place, the claim is abandoned and taken over after ABANDONED_AFTER_MS.
@@ -106,9 +102,7 @@ export class ProviderCallIdService {
         .sort({ createdAt: 1 })
         .limit(PURGE_BATCH)
         .lean<ProviderCallId[]>();
-      const holders = await this.callModel
-        .find({ _id: { $in: claims.map((claim) => claim.callId) } }, { provider: 1, providerCallId: 1 })
-        .lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();
+      const holders = await this.calls.providerCallIdsOf(claims.map((claim) => claim.callId));
       const held = new Set(holders.map((call) => `${call._id.toHexString()} ${keyOf(call.provider, call.providerCallId ?? '')}`));
       for (const claim of claims) {
         if (!held.has(`${claim.callId.toHexString()} ${claim._id}`)) await this.claimModel.deleteOne({ _id: claim._id, callId: claim.callId });
@@ -121,8 +115,8 @@ export class ProviderCallIdService {
     }
   }
 
-  private async isAbandoned(claim: ProviderCallId, provider: CallProvider, providerCallId: string): Promise<boolean> {
+  private async isAbandoned(claim: ProviderCallId, provider: ProviderName, providerCallId: string): Promise<boolean> {
     if (Date.now() - claim.createdAt.getTime() < ABANDONED_AFTER_MS) return false;
-    return !(await this.callModel.exists({ _id: claim.callId, provider, providerCallId }));
+    return !(await this.calls.holds(claim.callId, provider, providerCallId));
   }
 }

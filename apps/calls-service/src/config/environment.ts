@@ -125,6 +125,10 @@ export class Environment {
   @Min(1000, { message: 'THROTTLE_TTL_MS must be at least 1000 (one second)' })
   THROTTLE_TTL_MS = 60_000;
 
+  /** The provider that places new calls and issues SDK tokens: the name of a provider adapter the service has. */
+  @Matches(/^[a-z][a-z0-9-]*$/, { message: 'CALL_PROVIDER must be a provider name such as sinch' })
+  CALL_PROVIDER = 'sinch';
+
   /** The Sinch application's key, from the Sinch dashboard: callbacks must name it. */
   @Matches(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: 'SINCH_APPLICATION_KEY must be the Sinch application key, a UUID such as 669e367e-6bba-48ab-af15-266871c28135',

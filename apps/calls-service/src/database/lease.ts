@@ -1,7 +1,7 @@
 import { Model, QueryFilter, Schema, Types } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDuplicateKeyError } from '../common/mongo-errors';
+import { insertUnique } from './unique-insert';
 
 /** One lease, stored as a document of its own: whoever inserted it holds it until it expires. */
 export interface LeaseRecord<Id> {
@@ -54,12 +54,7 @@ export class Leases<Id extends Types.ObjectId | string> {
     const token = randomUUID();
     // Each round ends in an insert that wins, a live holder, or a lease that went away meanwhile: try again.
     for (let round = 0; ; round++) {
-      try {
-        await this.model.create({ _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) });
-        return { token };
-      } catch (error) {
-        if (!isDuplicateKeyError(error)) throw error;
-      }
+      if (await insertUnique(this.model, { _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) } as Partial<LeaseRecord<Id>>)) return { token };
       const held = await this.holder(id);
       if (held && held.expiresAt.getTime() >= Date.now()) return { heldUntil: held.expiresAt };
       if (round === MAX_ROUNDS) return { heldUntil: new Date() };

@@ -1,20 +1,27 @@
-import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { CallProvider } from './call-provider';
+import { Inject, Injectable } from '@nestjs/common';
+import { CallProviderAdapter } from './call-provider';
 
-export const CALL_PROVIDERS = Symbol('CALL_PROVIDERS');
+/** The injection token of the adapters the service talks to (the list ProvidersModule builds). */
+export const CALL_PROVIDER_ADAPTERS = Symbol('CALL_PROVIDER_ADAPTERS');
 
-/** The providers the service talks to, by name; the first one places new calls. */
+/** The provider adapters the service talks to, by name. */
 @Injectable()
 export class CallProviderRegistry {
-  constructor(@Inject(CALL_PROVIDERS) private readonly providers: readonly CallProvider[]) {}
+  constructor(@Inject(CALL_PROVIDER_ADAPTERS) private readonly adapters: readonly CallProviderAdapter[]) {}
 
-  get(name: string): CallProvider {
-    const provider = this.providers.find((candidate) => candidate.name === name);
-    if (!provider) throw new NotFoundException(`No call provider named ${name}`);
-    return provider;
+  /** The adapter of a name the service vouches for (CALL_PROVIDER, checked at start-up). */
+  get(name: string): CallProviderAdapter {
+    const adapter = this.find(name);
+    if (!adapter) throw new Error(`No call provider named ${name}`);
+    return adapter;
   }
 
-  get primary(): CallProvider {
-    return this.providers[0];
+  /** The adapter of a name someone else gave (a webhook path), if there is one. */
+  find(name: string): CallProviderAdapter | undefined {
+    return this.adapters.find((candidate) => candidate.name === name);
+  }
+
+  get names(): string[] {
+    return this.adapters.map((adapter) => adapter.name);
   }
 }

@@ -1,11 +1,12 @@
-import type { CallStatus } from '../calls/call-status';
+import type { CallEvent } from '../call-model/call-event';
 
 /**
- * The seam between the calls module and a telephony provider. Everything provider-specific (how a
- * callback is authenticated, what its events mean, what the provider expects in reply, how its SDK
- * authenticates) lives behind it; the calls module sees only the plain data below.
+ * The seam between the service and a telephony provider. Everything provider-specific (how a callback
+ * is authenticated, what its events mean, what the provider expects in reply, how its SDK
+ * authenticates) lives behind it; the rest of the service sees only the plain data below and the call
+ * vocabulary of call-model/ (a CallEvent).
  */
-export interface CallProvider {
+export interface CallProviderAdapter {
   /** The name in the webhook path and in `Call.provider`. */
   readonly name: string;
   /** Whether the provider really sent this callback. */
@@ -28,45 +29,6 @@ export interface WebhookRequest {
 }
 
 export type WebhookVerification = { ok: true } | { ok: false; reason: string };
-
-/** Where an event stands in a call's life; pending events are applied in this order. */
-export const CALL_EVENT_KINDS = ['placed', 'answered', 'ended', 'recording'] as const;
-export type CallEventKind = (typeof CALL_EVENT_KINDS)[number];
-
-/** Orders events as they happen in a call's life, then by time: an ACE is applied before a DiCE that came first. */
-export function byCallLifeOrder(a: { kind: CallEventKind; occurredAt: Date }, b: { kind: CallEventKind; occurredAt: Date }): number {
-  return CALL_EVENT_KINDS.indexOf(a.kind) - CALL_EVENT_KINDS.indexOf(b.kind) || a.occurredAt.getTime() - b.occurredAt.getTime();
-}
-
-/** What applying an event changes. Fields are only ever filled, never overwritten. */
-export interface CallChange {
-  status?: CallStatus;
-  answerTime?: Date;
-  endTime?: Date;
-  duration?: number;
-  endReason?: string;
-  cost?: { amount: number; currency: string };
-  recording?: { url: string; type: string; createdAt: Date };
-}
-
-export interface CallEvent {
-  provider: string;
-  /** The provider's id for the call. */
-  providerCallId: string;
-  /** Our call id, when the provider echoed it back (the dialer passes it to the SDK). Trusted only with callToken and callerIdentity. */
-  callId: string | null;
-  /** The call's unguessable reference, when the provider echoed it back beside callId. */
-  callToken: string | null;
-  /** Who placed the call, as the provider authenticated them: for an SDK call, the user id its token was issued to. */
-  callerIdentity: string | null;
-  /** The provider's name for the event; with `providerCallId` it identifies a delivery, so repeats share it. */
-  type: string;
-  kind: CallEventKind;
-  occurredAt: Date;
-  change: CallChange;
-  /** The event as the provider sent it, kept for the record. */
-  payload: Record<string, unknown>;
-}
 
 export type ParsedEvent =
   | { outcome: 'event'; event: CallEvent }

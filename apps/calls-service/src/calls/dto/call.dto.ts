@@ -4,9 +4,9 @@ import { TIME_ID_CURSOR } from '../../common/cursor';
 import { ErrorResponseDto } from '../../common/errors/error-response.dto';
 import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
-import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_STATUSES, CallStatus } from '../../call-model/call-status';
 import { CALL_TOKEN } from '../call-token';
-import { CALL_DIRECTIONS, CALL_PROVIDERS, CallDirection, CallProvider } from '../schemas/call.schema';
+import { CALL_DIRECTIONS, CallDirection, DOCUMENTED_PROVIDER_NAMES } from '../schemas/call.schema';
 
 @ApiSchema({ name: 'Recording', description: 'A recording of the call, as the provider reported it.' })
 export class RecordingDto {
@@ -54,8 +54,8 @@ export class CallDto {
   })
   callToken!: string | null;
 
-  @ApiProperty({ description: 'Who carries the call.', enum: CALL_PROVIDERS, example: 'sinch' })
-  provider!: CallProvider;
+  @ApiProperty({ description: 'Who carries the call.', enum: DOCUMENTED_PROVIDER_NAMES, example: 'sinch' })
+  provider!: string;
 
   @ApiProperty({ description: 'The provider\'s own id for the call, once known.', type: String, nullable: true, example: null })
   providerCallId!: string | null;

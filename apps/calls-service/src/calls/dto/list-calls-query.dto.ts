@@ -4,7 +4,7 @@ import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength }
 import { IsDateTime, IsNotBefore } from '../../common/date-time';
 import { TIME_ID_CURSOR } from '../../common/cursor';
 import { IsWellFormedPhoneNumber, normalizePhoneNumber, TYPED_PHONE_NUMBER_IN_QUERY } from '../../common/phone-number';
-import { CALL_STATUSES, CallStatus } from '../call-status';
+import { CALL_STATUSES, CallStatus } from '../../call-model/call-status';
 import { CALL_DIRECTIONS, CallDirection } from '../schemas/call.schema';
 import { DEFAULT_PAGE_SIZE, PageSize } from '../../common/page-size.decorator';
 

@@ -3,11 +3,11 @@ import { IsIn, IsString, Length, Matches, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
 import { IsDateTime } from '../../common/date-time';
 import { NO_NUL } from '../../common/text';
-import { CALL_STATUSES, CallStatus } from '../call-status';
-import { MAX_CLOCK_SKEW_MS } from '../call-update';
+import { CALL_STATUSES, CallStatus } from '../../call-model/call-status';
+import { MAX_REPORTED_TIME_AHEAD_MS } from '../../call-model/call-update';
 
 const PRINTABLE_WITHOUT_SPACES = /^[!-~]+$/;
-const SKEW_SECONDS = MAX_CLOCK_SKEW_MS / 1000;
+const SKEW_SECONDS = MAX_REPORTED_TIME_AHEAD_MS / 1000;
 /** A field may be left out, but when present it must be valid: null is never a value here. */
 const Given = () => ValidateIf((_dto: object, value: unknown) => value !== undefined);
 

@@ -1,6 +1,6 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
-import type { CallChange, CallEventKind } from '../../providers/call-provider';
+import type { CallEventKind, EventChange } from '../../call-model/call-event';
 
 /**
  * Every provider event the service accepted, kept so that nothing a provider tells us is lost: an
@@ -37,7 +37,7 @@ export class CallEventEntry {
 
   /** What applying the event changes, worked out by the provider when it arrived. */
   @Prop({ type: Object, required: true })
-  change!: CallChange;
+  change!: EventChange;
 
   /**
    * The event as the provider sent it, as JSON text. Stored as an object it failed on payloads that are

@@ -1,9 +1,14 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { Types } from 'mongoose';
-import { CALL_STATUSES, CallStatus } from '../call-status';
+import { ProviderName } from '../../call-model/call-event';
+import { CALL_STATUSES, CallStatus } from '../../call-model/call-status';
 
-export const CALL_PROVIDERS = ['sinch'] as const;
-export type CallProvider = (typeof CALL_PROVIDERS)[number];
+/**
+ * The provider names the API contract documents (openapi.yaml's enums for `Call.provider` and the
+ * webhook path). The code takes any registered adapter's name; a new real provider is added to the
+ * contract here too.
+ */
+export const DOCUMENTED_PROVIDER_NAMES = ['sinch'] as const;
 
 export const CALL_DIRECTIONS = ['outbound', 'inbound'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];
@@ -28,8 +33,9 @@ export class Call {
   @Prop({ type: Types.ObjectId, required: true })
   userId!: Types.ObjectId;
 
-  @Prop({ type: String, enum: CALL_PROVIDERS, required: true })
-  provider!: CallProvider;
+  /** The name of the provider adapter that carries the call. */
+  @Prop({ type: String, required: true })
+  provider!: ProviderName;
 
   @Prop({ type: String, default: null })
   providerCallId!: string | null;

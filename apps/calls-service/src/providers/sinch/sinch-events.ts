@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { CallStatus } from '../../calls/call-status';
-import { CallChange, CallEvent, CallFacts, ParsedEvent } from '../call-provider';
+import type { CallStatus } from '../../call-model/call-status';
+import { CallEvent, EventChange } from '../../call-model/call-event';
+import { CallFacts, ParsedEvent } from '../call-provider';
 
 export const SINCH = 'sinch';
 /** The call headers the dialer sets: `callPhoneNumber(number, { 'x-call-id': call.callId, 'x-call-token': call.callToken })`. */
@@ -58,7 +59,7 @@ function callerIdentityOf(body: Json): string | null {
   return user && PROVIDER_CALL_ID.test(user) ? user : null;
 }
 
-function costOf(debit: unknown): CallChange['cost'] | undefined {
+function costOf(debit: unknown): EventChange['cost'] | undefined {
   if (!isObject(debit) || typeof debit.amount !== 'number' || !Number.isFinite(debit.amount)) return undefined;
   const currency = text(debit.currencyId);
   return currency ? { amount: debit.amount, currency } : undefined;
@@ -71,12 +72,12 @@ function durationOf(value: unknown): number | null {
   return Number.isSafeInteger(seconds) ? seconds : null;
 }
 
-function disconnectChange(body: Json, endTime: Date): CallChange {
+function disconnectChange(body: Json, endTime: Date): EventChange {
   const result = text(body.result);
   const reason = text(body.reason);
   const duration = durationOf(body.duration);
   const status = statusOfDisconnect(result, reason, duration);
-  const change: CallChange = { status, endTime };
+  const change: EventChange = { status, endTime };
   if (duration !== null) change.duration = duration;
   if (reason) change.endReason = reason;
   const cost = costOf(body.debit);

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** How far `x-timestamp` may be from our clock before a signed request is refused as stale or replayed. */
-export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
+export const SIGNED_TIMESTAMP_TOLERANCE_MS = 5 * 60 * 1000;
 
 export interface SinchCredentials {
   applicationKey: string;
@@ -69,7 +69,7 @@ export function verify(
   const { timestamp } = request;
   if (!timestamp) return { ok: false, failure: 'missing-timestamp' };
   const sentAt = Date.parse(timestamp);
-  if (Number.isNaN(sentAt) || Math.abs(now.getTime() - sentAt) > MAX_CLOCK_SKEW_MS) return { ok: false, failure: 'stale-timestamp' };
+  if (Number.isNaN(sentAt) || Math.abs(now.getTime() - sentAt) > SIGNED_TIMESTAMP_TOLERANCE_MS) return { ok: false, failure: 'stale-timestamp' };
 
   const expected = signatureBytes(credentials.applicationSecret, { ...request, timestamp });
   const given = Buffer.from(signature, 'base64');

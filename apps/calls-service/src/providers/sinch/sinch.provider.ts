@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { Environment } from '../../config/environment';
-import { CallEvent, CallFacts, CallProvider, ParsedEvent, SdkToken, WebhookRequest, WebhookVerification } from '../call-provider';
+import { CallEvent } from '../../call-model/call-event';
+import { CallFacts, CallProviderAdapter, ParsedEvent, SdkToken, WebhookRequest, WebhookVerification } from '../call-provider';
 import { parseSinchEvent, SINCH, sinchAnswer } from './sinch-events';
 import { SinchCredentials, verify, VerificationFailure } from './sinch-signature';
 import { createRegistrationToken } from './sinch-token';
@@ -19,7 +20,7 @@ const single = (value: string | string[] | undefined): string | undefined => (Ar
 
 /** Sinch Voice: signed callbacks, SVAML answers and in-app calling SDK tokens. */
 @Injectable()
-export class SinchCallProvider implements CallProvider {
+export class SinchCallProvider implements CallProviderAdapter {
   readonly name = SINCH;
   private readonly credentials: SinchCredentials;
 

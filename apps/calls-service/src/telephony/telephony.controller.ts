@@ -6,19 +6,19 @@ import { ApiErrorResponses } from '../common/errors/api-error-responses.decorato
 import { ErrorResponseDto } from '../common/errors/error-response.dto';
 import { SinchCallbackEventDto } from '../providers/sinch/dto/sinch-callback.dto';
 import { SvamlResponseDto } from '../providers/sinch/dto/svaml.dto';
-import { CallEventsService } from './call-events.service';
+import { DOCUMENTED_PROVIDER_NAMES } from '../calls/schemas/call.schema';
 import { CallLockTimeoutFilter } from './call-lock-timeout.filter';
 import { SdkTokenResponseDto } from './dto/sdk-token-response.dto';
-import { CALL_PROVIDERS } from './schemas/call.schema';
+import { ProviderCallbacksService } from './provider-callbacks.service';
 import { SdkTokensService } from './sdk-tokens.service';
 import { WebhookSignatureGuard } from './webhook-signature.guard';
 
 /** What the telephony provider and its SDK talk to. */
 @ApiTags('calls')
 @Controller('calls')
-export class CallProviderController {
+export class TelephonyController {
   constructor(
-    private readonly callEvents: CallEventsService,
+    private readonly callbacks: ProviderCallbacksService,
     private readonly sdkTokens: SdkTokensService,
   ) {}
 
@@ -29,7 +29,7 @@ export class CallProviderController {
   @UseGuards(WebhookSignatureGuard)
   @UseFilters(CallLockTimeoutFilter)
   @HttpCode(HttpStatus.OK)
-  @ApiParam({ name: 'provider', description: 'Who sends the callback.', enum: CALL_PROVIDERS })
+  @ApiParam({ name: 'provider', description: 'Who sends the callback.', enum: DOCUMENTED_PROVIDER_NAMES })
   @ApiOperation({
     summary: 'Receive a provider callback (Sinch Voice: ICE, ACE, DiCE, notify)',
     description:
@@ -57,7 +57,7 @@ export class CallProviderController {
   })
   @ApiErrorResponses(400, 413, 415)
   handleProviderCallback(@Param('provider') provider: string, @Body() body: unknown): Promise<object> {
-    return this.callEvents.handleCallback(provider, body);
+    return this.callbacks.handle(provider, body);
   }
 
   @Post('sdk/token')

@@ -1,5 +1,6 @@
-import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
+import { CallProviderAdapter } from '../providers/call-provider';
 import { CallProviderRegistry } from '../providers/call-provider.registry';
 
 interface CallbackRequest {
@@ -25,7 +26,7 @@ export class WebhookSignatureGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<CallbackRequest>();
-    const provider = this.providers.get(request.params.provider ?? '');
+    const provider = adapterNamed(this.providers, request.params.provider ?? '');
     const verification = provider.verifyRequest(
       { method: request.method, path: (request.originalUrl ?? request.url).split('?')[0], headers: request.headers, rawBody: request.rawBody },
       new Date(),
@@ -36,4 +37,11 @@ export class WebhookSignatureGuard implements CanActivate {
     }
     return true;
   }
+}
+
+/** The adapter the webhook path names; 404 when the service has none of that name. */
+export function adapterNamed(providers: CallProviderRegistry, name: string): CallProviderAdapter {
+  const adapter = providers.find(name);
+  if (!adapter) throw new NotFoundException(`No call provider named ${name}`);
+  return adapter;
 }

@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger, ServiceUnava
 import { HttpAdapterHost } from '@nestjs/core';
 import { FastifyReply } from 'fastify';
 import { toErrorBody } from '../common/errors/all-exceptions.filter';
-import { CallLockTimeout } from './call-lock.service';
+import { CallLockTimeout } from '../calls/call-lock.service';
 
 /** By then the holder has finished, or its lease has run out and the lock can be taken over. */
 export const CALL_BUSY_RETRY_AFTER_SECONDS = 1;

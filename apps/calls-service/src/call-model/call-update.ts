@@ -1,7 +1,7 @@
 import { CallStatus, isTerminal, isUnansweredEnd, mayBeAnswered, transition } from './call-status';
 
 /** How far ahead of the server's clock a reported time may be, for clients whose clocks run fast. */
-export const MAX_CLOCK_SKEW_MS = 60_000;
+export const MAX_REPORTED_TIME_AHEAD_MS = 60_000;
 
 /** The part of a call that a report can change, as stored. */
 export interface CallState {
@@ -25,10 +25,10 @@ export interface CallReport {
   conversationId?: string;
 }
 
-export type CallChanges = Partial<Omit<CallState, 'startTime'>>;
+export type PlannedChanges = Partial<Omit<CallState, 'startTime'>>;
 
 export type UpdatePlan =
-  | { kind: 'apply'; changes: CallChanges }
+  | { kind: 'apply'; changes: PlannedChanges }
   | { kind: 'conflict'; message: string }
   | { kind: 'invalid'; message: string };
 
@@ -45,8 +45,8 @@ export function planCallUpdate(call: CallState, report: CallReport, now: Date): 
   for (const field of ['answerTime', 'endTime'] as const) {
     const time = report[field];
     if (time && time < call.startTime) return invalid(`${field} must not be before the call's startTime (${call.startTime.toISOString()})`);
-    if (time && time.getTime() > now.getTime() + MAX_CLOCK_SKEW_MS) {
-      return invalid(`${field} must not be more than ${MAX_CLOCK_SKEW_MS / 1000} seconds in the future`);
+    if (time && time.getTime() > now.getTime() + MAX_REPORTED_TIME_AHEAD_MS) {
+      return invalid(`${field} must not be more than ${MAX_REPORTED_TIME_AHEAD_MS / 1000} seconds in the future`);
     }
   }
 
@@ -61,7 +61,7 @@ export function planCallUpdate(call: CallState, report: CallReport, now: Date): 
     if (report[field] !== undefined && !isTerminal(status)) return invalid(`${field} can only be reported for a call that has ended`);
   }
 
-  const changes: CallChanges = move.kind === 'move' ? { status } : {};
+  const changes: PlannedChanges = move.kind === 'move' ? { status } : {};
   for (const field of FILL_ONCE) {
     const value = report[field];
     if (value !== undefined && call[field] === null) Object.assign(changes, { [field]: value });
@@ -94,7 +94,7 @@ export function eventReport(
   change: Pick<CallReport, 'status' | 'answerTime' | 'endTime' | 'endReason'>,
   now: Date,
 ): CallReport {
-  const latest = now.getTime() + MAX_CLOCK_SKEW_MS;
+  const latest = now.getTime() + MAX_REPORTED_TIME_AHEAD_MS;
   const clamp = (time: Date | undefined, notBefore: Date | null, notAfter: Date | null = null) =>
     time === undefined
       ? undefined

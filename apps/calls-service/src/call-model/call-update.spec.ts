@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CALL_STATUSES, isUnansweredEnd, isTerminal, rankOf } from './call-status';
-import { CallReport, CallState, eventReport, MAX_CLOCK_SKEW_MS, planCallUpdate, UpdatePlan } from './call-update';
+import { CallReport, CallState, eventReport, MAX_REPORTED_TIME_AHEAD_MS, planCallUpdate, UpdatePlan } from './call-update';
 
 const START = new Date('2026-11-27T10:00:00.000Z');
 const NOW = new Date('2026-11-27T10:05:00.000Z');
@@ -43,7 +43,7 @@ describe('planCallUpdate', () => {
     ['keeps the stored endTime of a repeated end', { status: 'completed', answerTime: at(1), endTime: at(11), duration: 10 }, { status: 'completed', endTime: at(20) }, {}],
     ['takes an endReason with the end', { status: 'in-progress', answerTime: at(1) }, { status: 'failed', endTime: at(2), endReason: 'dropped' }, { status: 'failed', endTime: at(2), endReason: 'dropped', duration: 1 }],
     ['takes a conversationId at any time', {}, { conversationId: 'conv-1' }, { conversationId: 'conv-1' }],
-    ['accepts a time within the allowed clock skew', { status: 'in-progress' }, { answerTime: new Date(NOW.getTime() + MAX_CLOCK_SKEW_MS) }, { answerTime: new Date(NOW.getTime() + MAX_CLOCK_SKEW_MS) }],
+    ['accepts a time within the allowed clock skew', { status: 'in-progress' }, { answerTime: new Date(NOW.getTime() + MAX_REPORTED_TIME_AHEAD_MS) }, { answerTime: new Date(NOW.getTime() + MAX_REPORTED_TIME_AHEAD_MS) }],
     ['ends no earlier than a future answerTime within the skew', { status: 'in-progress', answerTime: new Date(NOW.getTime() + 30_000) }, { status: 'completed' }, { status: 'completed', endTime: new Date(NOW.getTime() + 30_000), duration: 0 }],
   ])('%s', (_label, state, report, changes) => {
     expect(planCallUpdate(call(state), report, NOW)).toEqual({ kind: 'apply', changes });
@@ -61,7 +61,7 @@ describe('planCallUpdate', () => {
   it.each<[string, Partial<CallState>, CallReport, string]>([
     ['an answerTime before startTime', { status: 'in-progress' }, { answerTime: at(-1) }, "answerTime must not be before the call's startTime (2026-11-27T10:00:00.000Z)"],
     ['an endTime before startTime', {}, { status: 'failed', endTime: at(-0.001) }, "endTime must not be before the call's startTime"],
-    ['an answerTime too far in the future', { status: 'in-progress' }, { answerTime: new Date(NOW.getTime() + MAX_CLOCK_SKEW_MS + 1) }, 'answerTime must not be more than 60 seconds in the future'],
+    ['an answerTime too far in the future', { status: 'in-progress' }, { answerTime: new Date(NOW.getTime() + MAX_REPORTED_TIME_AHEAD_MS + 1) }, 'answerTime must not be more than 60 seconds in the future'],
     ['an endTime too far in the future', {}, { status: 'completed', endTime: new Date(NOW.getTime() + 3_600_000) }, 'endTime must not be more than 60 seconds in the future'],
     ['an endTime before the answerTime given with it', {}, { status: 'completed', answerTime: at(10), endTime: at(9) }, 'endTime must not be before answerTime'],
     ['an endTime before the stored answerTime', { status: 'in-progress', answerTime: at(10) }, { status: 'completed', endTime: at(9) }, 'endTime must not be before answerTime'],

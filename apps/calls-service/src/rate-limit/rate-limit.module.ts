@@ -2,8 +2,8 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule, ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
-import { Environment } from '../../config/environment';
-import { RateLimitGuard } from './rate-limit.guard';
+import { Environment } from '../config/environment';
+import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
 
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
 

@@ -3,8 +3,8 @@ import { Module } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { LoggerModule, Params } from 'nestjs-pino';
 import { stdTimeFunctions, TransportSingleOptions } from 'pino';
-import { Environment } from '../../config/environment';
-import { pathOf } from './request-id';
+import { Environment } from '../config/environment';
+import { pathOf } from '../common/logging/request-id';
 
 /** Pretty lines for a person at a terminal, only where pino-pretty (a devDependency) is installed. */
 function prettyTransport(env: Environment['NODE_ENV']): TransportSingleOptions | undefined {

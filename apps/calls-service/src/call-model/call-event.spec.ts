@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { byCallLifeOrder, CALL_EVENT_KINDS, CallEventKind } from './call-provider';
+import { byCallLifeOrder, CALL_EVENT_KINDS, CallEventKind } from './call-event';
 
 describe('byCallLifeOrder', () => {
   const at = (kind: CallEventKind, seconds: number) => ({ kind, occurredAt: new Date(Date.UTC(2026, 10, 27, 10, 0, seconds)) });

@@ -1,0 +1,24 @@
+import { CallRecord } from './schemas/call.schema';
+
+/** No such call in the caller's organization. */
+export class CallNotFound extends Error {
+  constructor() {
+    super('Call not found');
+  }
+}
+
+/** The change contradicts the call as it stands; carries the call, so that the client sees what it conflicts with. */
+export class CallConflict extends Error {
+  constructor(
+    message: string,
+    readonly call: CallRecord,
+  ) {
+    super(message);
+  }
+}
+
+/** Another call holds the provider call id this change would give the call. */
+export class ProviderCallIdTaken extends CallConflict {}
+
+/** Well-formed, but impossible for this call or at this time. */
+export class CallChangeInvalid extends Error {}

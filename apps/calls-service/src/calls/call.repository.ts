@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, QueryFilter, Types, UpdateQuery } from 'mongoose';
+import { ProviderName } from '../call-model/call-event';
+import { Call, CallRecord } from './schemas/call.schema';
+
+export { newCallRecord } from './call-record';
+
+/** The fields of a call a report or an event can change: the condition of a conditional write. */
+function asRead(call: CallRecord): QueryFilter<Call> {
+  return {
+    _id: call._id,
+    organizationId: call.organizationId,
+    status: call.status,
+    answerTime: call.answerTime,
+    endTime: call.endTime,
+    duration: call.duration,
+    providerCallId: call.providerCallId,
+    endReason: call.endReason ?? null,
+    conversationId: call.conversationId,
+    cost: call.cost ?? null,
+    recordings: { $size: call.recordings.length },
+  };
+}
+
+/**
+ * The only class that reads or writes the calls collection. A caller's queries are always scoped to
+ * their organization here; the provider's lookups (by its call id, or the call an ICE names) are the
+ * only unscoped reads, and they serve the provider, never a caller.
+ */
+@Injectable()
+export class CallRepository {
+  constructor(@InjectModel(Call.name) private readonly model: Model<Call>) {}
+
+  /**
+   * This is the hottest write, and a mongoose document would buy it nothing: every field is set by
+   * newCallRecord, typed as the schema's record, from values already validated. Hydrating, casting and
+   * validating one was the largest cost our code added to initiate (bench/README.md, "What the profile showed").
+   */
+  async insert(call: CallRecord): Promise<void> {
+    await this.model.collection.insertOne(call);
+  }
+
+  /** The call, if it is this organization's. */
+  findInOrganization(organizationId: string, id: Types.ObjectId): Promise<CallRecord | null> {
+    return this.model.findOne(scoped(organizationId, { _id: id })).lean<CallRecord>();
+  }
+
+  /** A page of the organization's calls matching `filter`, newest first (startTime, then _id), one more than `limit` to tell whether more follow. */
+  findPage(organizationId: string, filter: QueryFilter<Call>, limit: number): Promise<CallRecord[]> {
+    return this.model
+      .find(scoped(organizationId, filter))
+      .sort({ startTime: -1, _id: -1 })
+      .limit(limit + 1)
+      .lean<CallRecord[]>();
+  }
+
+  /** For the provider's events, which reach a call through its provider call id, whatever its organization. */
+  findById(id: Types.ObjectId): Promise<CallRecord | null> {
+    return this.model.findById(id).lean<CallRecord>();
+  }
+
+  /** The call a provider's signed ICE names, if that provider carries it. */
+  findCarriedBy(provider: ProviderName, id: Types.ObjectId): Promise<CallRecord | null> {
+    return this.model.findOne({ _id: id, provider }).lean<CallRecord>();
+  }
+
+  /** Whether the call holds this provider call id. */
+  async holds(callId: Types.ObjectId, provider: ProviderName, providerCallId: string): Promise<boolean> {
+    return (await this.model.exists({ _id: callId, provider, providerCallId })) !== null;
+  }
+
+  /** The provider call id each of these calls holds, if any. */
+  providerCallIdsOf(ids: Types.ObjectId[]): Promise<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]> {
+    return this.model.find({ _id: { $in: ids } }, { provider: 1, providerCallId: 1 }).lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();
+  }
+
+  /**
+   * Writes the update if the call is still exactly as read, in every field a report or an event can
+   * change; null when it is not. Under the call's lock only a lost lock makes it miss: FerretDB applies
+   * it as a read and a blind write, so the lock, not this condition, is what serialises writers there.
+   */
+  writeIfUnchanged(call: CallRecord, update: UpdateQuery<Call>): Promise<CallRecord | null> {
+    return this.model.findOneAndUpdate(asRead(call), update, { returnDocument: 'after' }).lean<CallRecord>();
+  }
+}
+
+function scoped(organizationId: string, filter: QueryFilter<Call>): QueryFilter<Call> {
+  return { ...filter, organizationId: new Types.ObjectId(organizationId) };
+}
