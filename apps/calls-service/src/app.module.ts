@@ -7,6 +7,7 @@ import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { Environment, validateEnvironment } from './config/environment';
 import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 import { TelephonyModule } from './telephony/telephony.module';
@@ -35,6 +36,7 @@ import { TelephonyModule } from './telephony/telephony.module';
     PhoneNumbersModule,
     CallsModule,
     TelephonyModule,
+    EventsModule,
     HealthModule,
   ],
 })

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { UpdateQuery } from 'mongoose';
 import { PlannedChanges } from '../call-model/call-update';
 import { CallConflict, ProviderCallIdTaken } from './call-errors';
+import { crashPoint } from '../common/test-crash';
+import { CallOutbox, changedFields, pendingEventFor } from './call-outbox';
 import { CallRepository } from './call.repository';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { Call, CallCost, CallRecord, Recording } from './schemas/call.schema';
@@ -32,6 +34,7 @@ export class CallWriter {
   constructor(
     private readonly calls: CallRepository,
     private readonly providerCallIds: ProviderCallIdService,
+    private readonly outbox: CallOutbox,
   ) {}
 
   /**
@@ -75,11 +78,30 @@ export class CallWriter {
       // provider's events keep going to the call that holds it.
       claimed = outcome === 'claimed';
     }
-    const update: UpdateQuery<Call> = { $set: { ...changes, ...(facts.cost ? { cost: facts.cost } : {}) } };
-    if (facts.recording) update.$push = { recordings: facts.recording };
+    const now = new Date();
+    const set: Partial<CallRecord> = { ...changes, ...(facts.cost ? { cost: facts.cost } : {}), updatedAt: now };
+    const update: UpdateQuery<Call> = { $set: set };
+    const push: Record<string, unknown> = {};
+    if (facts.recording) push.recordings = facts.recording;
+    // The change's event goes into the call's outbox in the same single-document write as the change.
+    const after: CallRecord = { ...call, ...set, recordings: facts.recording ? [...call.recordings, facts.recording] : call.recordings };
+    const fields = changedFields(call, after);
+    if (fields.length > 0) {
+      const event = pendingEventFor(call, after, fields, now);
+      set.eventSeq = event.seq;
+      push.pendingEvents = event;
+      // Marked first, so that the relay finds the call even if the process dies right after the write.
+      await this.outbox.mark(call);
+      crashPoint('after-outbox-mark');
+    }
+    if (Object.keys(push).length > 0) update.$push = push;
     let updated: CallRecord | null = null;
     try {
       updated = await this.calls.writeIfUnchanged(call, update);
+      if (updated && fields.length > 0) {
+        crashPoint('after-call-write');
+        this.outbox.written(updated);
+      }
       return updated;
     } finally {
       if (providerCallId && claimed && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);

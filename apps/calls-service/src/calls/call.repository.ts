@@ -81,7 +81,13 @@ export class CallRepository {
    * it as a read and a blind write, so the lock, not this condition, is what serialises writers there.
    */
   writeIfUnchanged(call: CallRecord, update: UpdateQuery<Call>): Promise<CallRecord | null> {
-    return this.model.findOneAndUpdate(asRead(call), update, { returnDocument: 'after' }).lean<CallRecord>();
+    // The writer sets updatedAt itself: the event written with the change carries the call as stored.
+    return this.model.findOneAndUpdate(asRead(call), update, { returnDocument: 'after', timestamps: false }).lean<CallRecord>();
+  }
+
+  /** Replaces the call's outbox, if no event was added since it was read. Only under the call's lock. */
+  async setPendingEvents(call: CallRecord, pending: CallRecord['pendingEvents']): Promise<void> {
+    await this.model.updateOne({ _id: call._id, eventSeq: call.eventSeq }, { $set: { pendingEvents: pending } }, { timestamps: false });
   }
 }
 

@@ -4,6 +4,7 @@ import { ContactsModule } from '../contacts/contacts.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
 import { PhoneNumbersModule } from '../phone-numbers/phone-numbers.module';
 import { CallEventsService } from './call-events.service';
+import { CallOutbox } from './call-outbox';
 import { CallLockService } from './call-lock.service';
 import { CallWriter } from './call-writer.service';
 import { CallRepository } from './call.repository';
@@ -13,6 +14,7 @@ import { ProviderCallIdService } from './provider-call-id.service';
 import { CallEventEntry, CallEventEntrySchema } from './schemas/call-event.schema';
 import { CallLock, CallLockSchema } from './schemas/call-lock.schema';
 import { Call, CallSchema } from './schemas/call.schema';
+import { OutboxMark, OutboxMarkSchema } from './schemas/outbox-mark.schema';
 import { ProviderCallId, ProviderCallIdSchema } from './schemas/provider-call-id.schema';
 
 @Module({
@@ -22,14 +24,15 @@ import { ProviderCallId, ProviderCallIdSchema } from './schemas/provider-call-id
       { name: CallLock.name, schema: CallLockSchema },
       { name: ProviderCallId.name, schema: ProviderCallIdSchema },
       { name: CallEventEntry.name, schema: CallEventEntrySchema },
+      { name: OutboxMark.name, schema: OutboxMarkSchema },
     ]),
     ContactsModule,
     IdempotencyModule,
     PhoneNumbersModule,
   ],
   controllers: [CallsController],
-  providers: [CallsService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService],
-  // The telephony module hands provider events to the calls they belong to.
-  exports: [CallEventsService],
+  providers: [CallsService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, CallOutbox],
+  // The telephony module hands provider events to the calls they belong to; the events module relays the outboxes.
+  exports: [CallEventsService, CallOutbox],
 })
 export class CallsModule {}

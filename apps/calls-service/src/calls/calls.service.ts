@@ -14,7 +14,9 @@ import { IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IdempotencyService } from '../idempotency/idempotency.service';
 import { PhoneNumbersService } from '../phone-numbers/phone-numbers.service';
 import { CallChangeInvalid, CallConflict, CallNotFound } from './call-errors';
+import { crashPoint } from '../common/test-crash';
 import { CallEventsService } from './call-events.service';
+import { CallOutbox, pendingEventFor } from './call-outbox';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { toCallDto } from './call.mapper';
 import { CallRepository, newCallRecord } from './call.repository';
@@ -36,6 +38,7 @@ export class CallsService {
     private readonly callEvents: CallEventsService,
     private readonly phoneNumbersService: PhoneNumbersService,
     private readonly config: ConfigService<Environment, true>,
+    private readonly outbox: CallOutbox,
   ) {}
 
   async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
@@ -154,7 +157,14 @@ export class CallsService {
       to,
       contactId: linkedContact?._id ?? null,
     });
+    // The call goes in with its first event in its outbox: one insert, so the two never part.
+    call.pendingEvents = [pendingEventFor(null, call, [], call.createdAt)];
+    call.eventSeq = 1;
+    await this.outbox.mark(call);
+    crashPoint('after-outbox-mark');
     await this.calls.insert(call);
+    crashPoint('after-call-write');
+    this.outbox.written(call);
     return toCallDto(call);
   }
 }

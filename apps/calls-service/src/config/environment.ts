@@ -129,6 +129,12 @@ export class Environment {
   @Matches(/^[a-z][a-z0-9-]*$/, { message: 'CALL_PROVIDER must be a provider name such as sinch' })
   CALL_PROVIDER = 'sinch';
 
+  /** How many days call events are kept in the feed at least; older ones are purged. */
+  @Transform(toInteger)
+  @IsInt({ message: 'EVENT_RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'EVENT_RETENTION_DAYS must be at least 1' })
+  EVENT_RETENTION_DAYS = 30;
+
   /** The Sinch application's key, from the Sinch dashboard: callbacks must name it. */
   @Matches(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: 'SINCH_APPLICATION_KEY must be the Sinch application key, a UUID such as 669e367e-6bba-48ab-af15-266871c28135',

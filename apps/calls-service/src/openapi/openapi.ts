@@ -17,6 +17,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addServer('/', 'This service')
       .addTag('calls', 'Phone calls: recording them as they are placed, following their status, and finding them again.')
       .addTag('contacts', 'The people the organization calls.')
+      .addTag('events', 'Every change to a call, as a feed to page through.')
       .addTag('health', 'Liveness and readiness, for orchestrators and load balancers.')
       .addTag(
         'phone-numbers',

@@ -227,6 +227,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's call events, oldest first
+         * @description Every change to a call of the organization, oldest first, in one order that never changes: an event's `id` sorts in feed order. To page, pass the previous page's `nextCursor` as `after`; paging never skips or repeats an event, even while calls change. Events are kept at least `EVENT_RETENTION_DAYS`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -580,6 +600,56 @@ export interface components {
              */
             success: true;
             call: components["schemas"]["Call"];
+        };
+        /** @description One change to a call. Clients must tolerate additional properties: fields are only ever added, never renamed. */
+        Event: {
+            /**
+             * @description An opaque id that sorts in feed order; pass it as `after` to read the events after it.
+             * @example 64f0a1b2c3d4e5f6a7b8c000:000000000001
+             */
+            id: string;
+            /**
+             * @description What changed: `call.initiated` (recorded), `call.ringing`, `call.answered` (status `in-progress`), `call.ended` (any terminal status; the call's `status` says which), `call.recording.added`, or `call.updated` for a change that moves no status.
+             * @example call.ringing
+             * @enum {string}
+             */
+            type: "call.initiated" | "call.ringing" | "call.answered" | "call.ended" | "call.recording.added" | "call.updated";
+            /**
+             * Format: date-time
+             * @description When the change was stored (ISO-8601, UTC).
+             */
+            createdAt: string;
+            /** @description The organization the call belongs to. */
+            organizationId: string;
+            data: components["schemas"]["EventData"];
+        } & {
+            [key: string]: unknown;
+        };
+        EventData: {
+            /** @description The whole call as `GET /api/calls/{id}` returned it right after the change. */
+            call: components["schemas"]["Call"];
+            /**
+             * @description The names of the call's fields the change set; empty for `call.initiated`.
+             * @example [
+             *       "status"
+             *     ]
+             */
+            changes: string[];
+        } & {
+            [key: string]: unknown;
+        };
+        EventListResponse: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+            events: components["schemas"]["Event"][];
+            /**
+             * @description Pass as `after` for the next page: the id of the last event read (with filters, possibly past the last event returned), or the `after` given when there is nothing newer.
+             * @example 64f0a1b2c3d4e5f6a7b8c000:000000000042
+             */
+            nextCursor: string | null;
         };
         CallListResponse: {
             /**
@@ -2222,6 +2292,82 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again. */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events after this one (exclusive): the `nextCursor` of the previous page. Absent: from the oldest event kept. */
+                after?: string;
+                /** @description Only events of this type; repeat the parameter (`type=call.ended&type=call.answered`) for any of several. */
+                type?: ("call.initiated" | "call.ringing" | "call.answered" | "call.ended" | "call.recording.added" | "call.updated")[];
+                /** @description Only events of this call. */
+                callId?: string;
+                /** @description Page size. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventListResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `after` names an event older than the events kept (`EVENT_RETENTION_DAYS`): start again without `after`. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -19,6 +19,18 @@ export class CallCost {
   currency!: string;
 }
 
+/** One change's event, waiting in its call's outbox for the relay. */
+export class PendingCallEvent {
+  /** Per call, 1, 2, 3…: which of the call's events the relay has moved already. */
+  seq!: number;
+  type!: string;
+  createdAt!: Date;
+  /** The names of the fields the change set. */
+  changes!: string[];
+  /** The call as GET answered it right after the change, as JSON. */
+  call!: string;
+}
+
 export class Recording {
   url!: string;
   type!: string;
@@ -97,6 +109,29 @@ export class Call {
 
   createdAt!: Date;
   updatedAt!: Date;
+
+  /**
+   * The outbox: events of changes stored on this call that the relay has not yet moved to the feed. Each
+   * is written in the same single-document write as its change, so a change and its event never part.
+   */
+  @Prop({
+    type: [
+      {
+        _id: false,
+        seq: { type: Number, required: true },
+        type: { type: String, required: true },
+        createdAt: { type: Date, required: true },
+        changes: { type: [String], required: true },
+        call: { type: String, required: true },
+      },
+    ],
+    default: undefined,
+  })
+  pendingEvents?: PendingCallEvent[];
+
+  /** The sequence number of the call's last event (absent: none yet); per call, events are in this order. */
+  @Prop({ type: Number, default: undefined })
+  eventSeq?: number;
 }
 
 export type CallRecord = Call & { _id: Types.ObjectId };

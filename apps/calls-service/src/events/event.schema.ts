@@ -1,0 +1,66 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+
+export const EVENT_TYPES = ['call.initiated', 'call.ringing', 'call.answered', 'call.ended', 'call.recording.added', 'call.updated'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** `<organizationId>:<sequence, 12 digits>`: sorts in feed order, and is the `_id` the sequence is claimed by. */
+export const EVENT_ID = /^[0-9a-f]{24}:[0-9]{12}$/;
+
+export function eventId(organizationId: string, seq: number): string {
+  return `${organizationId}:${String(seq).padStart(12, '0')}`;
+}
+
+export function seqOf(id: string): number {
+  return Number(id.slice(25));
+}
+
+/** One event of the feed. Its `_id` is claimed by a unique insert, so each sequence number is used once. */
+@Schema({ collection: 'events', versionKey: false })
+export class FeedEvent {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: String, required: true })
+  organizationId!: string;
+
+  @Prop({ type: String, required: true })
+  callId!: string;
+
+  /** The call's own sequence number of this event: which of the call's outbox entries it came from. */
+  @Prop({ type: Number, required: true })
+  callSeq!: number;
+
+  @Prop({ type: String, required: true })
+  type!: string;
+
+  @Prop({ type: Date, required: true })
+  createdAt!: Date;
+
+  @Prop({ type: [String], required: true })
+  changes!: string[];
+
+  /** The call after the change, as JSON. */
+  @Prop({ type: String, required: true })
+  call!: string;
+}
+
+export const FeedEventSchema = SchemaFactory.createForClass(FeedEvent);
+
+/**
+ * Where an organization's feed stands: the last sequence number relayed and the last one purged. Written
+ * only by the holder of the organization's relay lease. `seq` may lag behind the events stored (a relay that
+ * died before writing it); the relay probes forward from it, so it is a hint, never a gap.
+ */
+@Schema({ collection: 'event_heads', versionKey: false })
+export class EventHead {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: Number, required: true })
+  seq!: number;
+
+  @Prop({ type: Number, required: true })
+  purgedThrough!: number;
+}
+
+export const EventHeadSchema = SchemaFactory.createForClass(EventHead);

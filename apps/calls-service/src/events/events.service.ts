@@ -1,0 +1,74 @@
+import { BadRequestException, GoneException, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { EventDto } from './dto/event.dto';
+import { ListEventsQueryDto } from './dto/list-events-query.dto';
+import { EventHead, eventId, FeedEvent, seqOf } from './event.schema';
+
+/** With filters, a page reads at most this many events past `after`, so its cost stays bounded. */
+const MAX_SCAN = 1_000;
+/** Point lookups in flight at once. */
+const LOOKUPS_AT_ONCE = 50;
+
+/**
+ * The feed. An organization's events are numbered 1, 2, 3… by the relay, which stores them in that order,
+ * one after the other: a page is a run of point lookups on `_id` from `after`, stopping at the first number
+ * not stored yet. Its cost depends on the page, never on how many events are kept (FerretDB pushes down
+ * only an equality on `_id`; MongoDB would do the same lookups on its `_id` index).
+ */
+@Injectable()
+export class EventsService {
+  constructor(
+    @InjectModel(FeedEvent.name) private readonly events: Model<FeedEvent>,
+    @InjectModel(EventHead.name) private readonly heads: Model<EventHead>,
+  ) {}
+
+  async list(organizationId: string, query: ListEventsQueryDto): Promise<{ events: EventDto[]; nextCursor: string | null }> {
+    const head = await this.heads.findById(organizationId).lean<EventHead>();
+    const purgedThrough = head?.purgedThrough ?? 0;
+    let last: number;
+    if (query.after) {
+      if (!query.after.startsWith(`${organizationId}:`)) throw new BadRequestException('after must be the id of an event of your organization');
+      last = seqOf(query.after);
+      if (last < purgedThrough) {
+        throw new GoneException(`Event ${query.after} is older than the events kept (EVENT_RETENTION_DAYS); read the feed again from its start, without after`);
+      }
+    } else {
+      last = purgedThrough;
+    }
+    const types = query.type ? new Set<string>(query.type) : null;
+    const matches = (event: FeedEvent) => (!types || types.has(event.type)) && (!query.callId || event.callId === query.callId.toLowerCase());
+    const filtered = types !== null || query.callId !== undefined;
+    const found: EventDto[] = [];
+    let scanned = last;
+    const scanLimit = last + (filtered ? Math.max(MAX_SCAN, query.limit) : query.limit);
+    while (found.length < query.limit && scanned < scanLimit) {
+      const size = Math.min(LOOKUPS_AT_ONCE, scanLimit - scanned, filtered ? LOOKUPS_AT_ONCE : query.limit - found.length);
+      const ids = Array.from({ length: size }, (_, index) => eventId(organizationId, scanned + 1 + index));
+      const batch = await Promise.all(ids.map((id) => this.events.findById(id).lean<FeedEvent>()));
+      let end = false;
+      for (const event of batch) {
+        // The first number not stored is the end of the feed: numbers are stored in order, one at a time.
+        if (!event) {
+          end = true;
+          break;
+        }
+        scanned++;
+        if (matches(event)) found.push(toEventDto(event));
+        if (found.length === query.limit) break;
+      }
+      if (end) break;
+    }
+    return { events: found, nextCursor: scanned > 0 ? eventId(organizationId, scanned) : (query.after ?? null) };
+  }
+}
+
+export function toEventDto(event: FeedEvent): EventDto {
+  return {
+    id: event._id,
+    type: event.type,
+    createdAt: event.createdAt.toISOString(),
+    organizationId: event.organizationId,
+    data: { call: JSON.parse(event.call) as EventDto['data']['call'], changes: event.changes },
+  };
+}
