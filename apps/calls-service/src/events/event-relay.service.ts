@@ -10,8 +10,11 @@ import { insertUnique } from '../database/unique-insert';
 import { EventHead, eventId, FeedEvent } from './event.schema';
 
 export const EVENT_RELAY_LEASE = 'EventRelayLease';
-/** Longer than a batch may take: a relay stops taking calls after a third of it. */
-const LEASE_MS = 30_000;
+/**
+ * Longer than a batch may take: a relay stops taking calls after a third of it. A relay that died holding
+ * it delays its organization's events by at most this long.
+ */
+const LEASE_MS = 10_000;
 /** How often every replica looks for outboxes nobody relayed (a crash, or a lease held elsewhere). */
 const SWEEP_MS = 1_000;
 const SWEEP_BATCH = 500;

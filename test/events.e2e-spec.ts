@@ -1,0 +1,340 @@
+import request from 'supertest';
+import { randomBytes } from 'node:crypto';
+import { databaseUri, RunningApp, startApp } from './support/app';
+import { TestUser, testUser } from './support/auth';
+import { expectContract } from './support/contract';
+import { dice, notify, sendCallback } from './support/sinch';
+
+const EVENTS = '/api/events';
+const INITIATE = '/api/calls/sdk/initiate';
+
+interface Event {
+  id: string;
+  type: string;
+  createdAt: string;
+  organizationId: string;
+  data: { call: Record<string, unknown> & { _id: string; updatedAt: string; createdAt: string }; changes: string[] };
+}
+
+const eventIdOf = (organizationId: string, seq: number) => `${organizationId}:${String(seq).padStart(12, '0')}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads the organization's whole feed, page by page. */
+async function readFeed(app: RunningApp, user: TestUser, query: Record<string, string | number | string[]> = {}, limit = 100): Promise<Event[]> {
+  const events: Event[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const response = await request(app.url)
+      .get(EVENTS)
+      .set('Authorization', user.bearer)
+      .query({ ...query, limit, ...(after ? { after } : {}) })
+      .expect(200);
+    events.push(...response.body.events);
+    if (response.body.events.length === 0 || response.body.nextCursor === after) return events;
+    after = response.body.nextCursor;
+  }
+}
+
+/** The feed once it holds `count` events (the relay moves them within moments of the change). */
+async function feedOf(app: RunningApp, user: TestUser, count: number, timeoutMs = 15_000): Promise<Event[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = await readFeed(app, user);
+    if (events.length >= count || Date.now() > deadline) return events;
+    await sleep(100);
+  }
+}
+
+const initiate = (app: RunningApp, user: TestUser) =>
+  request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber: '+14165550199' });
+const patch = (app: RunningApp, user: TestUser, id: string, body: object) =>
+  request(app.url).patch(`/api/calls/${id}`).set('Authorization', user.bearer).send(body);
+const getCall = async (app: RunningApp, user: TestUser, id: string) =>
+  (await request(app.url).get(`/api/calls/${id}`).set('Authorization', user.bearer).expect(200)).body.call;
+
+describe(`GET ${EVENTS}`, () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    app = await startApp();
+  });
+  afterAll(() => app.stop());
+
+  it('has one event per change, of every type, each with the call as GET answered it after the change', async () => {
+    const user = testUser();
+    const initiated = (await initiate(app, user).expect(201)).body.call;
+    const id = initiated._id;
+    const providerCallId = `sinch-${randomBytes(6).toString('hex')}`;
+    const ringing = (await patch(app, user, id, { status: 'ringing', providerCallId }).expect(200)).body.call;
+    await sendCallback(app, notify(providerCallId, 'recording_finished', 'https://recordings.example.com/a.mp3')).expect(200);
+    const recorded = await getCall(app, user, id);
+    // Answered without a time: the provider's DiCE fills it in later, as a call.updated.
+    const answered = (await patch(app, user, id, { status: 'in-progress' }).expect(200)).body.call;
+    const updated = (await patch(app, user, id, { conversationId: 'conversation-1' }).expect(200)).body.call;
+    const ended = (await patch(app, user, id, { status: 'completed', endReason: 'hung up' }).expect(200)).body.call;
+    // Nothing changes: a repeated report, and a repeated recording.
+    await patch(app, user, id, { status: 'completed', conversationId: 'conversation-1' }).expect(200);
+    await sendCallback(app, notify(providerCallId, 'recording_finished', 'https://recordings.example.com/a.mp3')).expect(200);
+    await sendCallback(app, dice(providerCallId)).expect(200);
+    const costed = await getCall(app, user, id);
+
+    const events = await feedOf(app, user, 7);
+    await sleep(1_500);
+    const response = await request(app.url).get(EVENTS).set('Authorization', user.bearer).expect(200);
+    expectContract('get', EVENTS, response);
+    const event = (seq: number, type: string, call: Event['data']['call'], changes: string[]) => ({
+      id: eventIdOf(user.organizationId, seq),
+      type,
+      createdAt: seq === 1 ? call.createdAt : call.updatedAt,
+      organizationId: user.organizationId,
+      data: { call, changes },
+    });
+    expect(response.body).toEqual({
+      success: true,
+      events: [
+        event(1, 'call.initiated', initiated, []),
+        event(2, 'call.ringing', ringing, ['providerCallId', 'status']),
+        event(3, 'call.recording.added', recorded, ['recordings']),
+        event(4, 'call.answered', answered, ['status']),
+        event(5, 'call.updated', updated, ['conversationId']),
+        event(6, 'call.ended', ended, ['status', 'endTime', 'duration', 'endReason']),
+        event(7, 'call.updated', costed, ['answerTime', 'cost']),
+      ],
+      nextCursor: eventIdOf(user.organizationId, 7),
+    });
+    expect(events).toEqual(response.body.events);
+    // Every event left its call's outbox, and the call's mark is gone.
+    const stored = await app.db.collection('calls').findOne({ organizationId: { $exists: true }, callToken: initiated.callToken });
+    expect(stored?.pendingEvents).toEqual([]);
+    expect(await app.db.collection('event_outbox').countDocuments({})).toBe(0);
+  });
+
+  it('pages with after and limit, filters by type and call, and answers an empty page with the after given', async () => {
+    const user = testUser();
+    const first = (await initiate(app, user).expect(201)).body.call._id;
+    const second = (await initiate(app, user).expect(201)).body.call._id;
+    await patch(app, user, first, { status: 'ringing' }).expect(200);
+    await patch(app, user, second, { status: 'failed' }).expect(200);
+    const all = await feedOf(app, user, 4);
+    // Across calls the feed has one order, the relay's; per call, the order the changes were stored.
+    const typesOf = (callId: string) => all.filter((event) => event.data.call._id === callId).map((event) => event.type);
+    expect(typesOf(first)).toEqual(['call.initiated', 'call.ringing']);
+    expect(typesOf(second)).toEqual(['call.initiated', 'call.ended']);
+
+    const page = await request(app.url).get(EVENTS).set('Authorization', user.bearer).query({ limit: 3 }).expect(200);
+    expect(page.body.events.map((event: Event) => event.id)).toEqual(all.slice(0, 3).map((event) => event.id));
+    expect(page.body.nextCursor).toBe(all[2].id);
+    const rest = await request(app.url).get(EVENTS).set('Authorization', user.bearer).query({ after: page.body.nextCursor }).expect(200);
+    expect(rest.body.events).toEqual([all[3]]);
+    const empty = await request(app.url).get(EVENTS).set('Authorization', user.bearer).query({ after: all[3].id }).expect(200);
+    expect(empty.body).toEqual({ success: true, events: [], nextCursor: all[3].id });
+
+    const typed = await request(app.url).get(`${EVENTS}?type=call.ended&type=call.ringing`).set('Authorization', user.bearer).expect(200);
+    expect(typed.body.events).toEqual(all.filter((event) => event.type === 'call.ringing' || event.type === 'call.ended'));
+    const ofCall = await request(app.url).get(EVENTS).set('Authorization', user.bearer).query({ callId: second }).expect(200);
+    expect(ofCall.body.events.map((event: Event) => [event.type, event.data.call._id])).toEqual([
+      ['call.initiated', second],
+      ['call.ended', second],
+    ]);
+  });
+
+  it('shows an organization only its own events, and refuses a cursor of another', async () => {
+    const owner = testUser();
+    const stranger = testUser();
+    await initiate(app, owner).expect(201);
+    const [event] = await feedOf(app, owner, 1);
+    expect(event.organizationId).toBe(owner.organizationId);
+
+    const theirs = await request(app.url).get(EVENTS).set('Authorization', stranger.bearer).expect(200);
+    expect(theirs.body).toEqual({ success: true, events: [], nextCursor: null });
+    const foreign = await request(app.url).get(EVENTS).set('Authorization', stranger.bearer).query({ after: event.id }).expect(400);
+    expect(foreign.body.message).toMatch(/after must be the id of an event of your organization/);
+    await request(app.url).get(EVENTS).query({ after: event.id }).expect(401);
+  });
+
+  it.each([
+    [{ after: 'nope' }, /after must be an event id/],
+    [{ limit: '0' }, /limit must not be less than 1/],
+    [{ limit: '501' }, /limit must not be greater than 500/],
+    [{ type: 'call.exploded' }, /type/],
+    [{ callId: 'x' }, /callId must be a 24-character hexadecimal id/],
+  ])('answers 400 to %p', async (query, message) => {
+    const response = await request(app.url).get(EVENTS).set('Authorization', testUser().bearer).query(query).expect(400);
+    expectContract('get', EVENTS, response);
+    expect(JSON.stringify(response.body)).toMatch(message);
+  });
+});
+
+describe(`GET ${EVENTS} on two processes sharing one database`, () => {
+  let first: RunningApp;
+  let second: RunningApp;
+
+  beforeAll(async () => {
+    const MONGODB_URI = databaseUri(`calls_test_${randomBytes(6).toString('hex')}`);
+    [first, second] = await Promise.all([startApp({ MONGODB_URI }), startApp({ MONGODB_URI })]);
+  });
+  afterAll(async () => {
+    await first.stop();
+    await second.stop();
+  });
+
+  it('pages without a gap or a duplicate while both write, and ends with exactly what is stored', async () => {
+    const user = testUser();
+    const apps = [first, second];
+    const CALLS = 12;
+    let writing = true;
+    const seen: Event[] = [];
+    // A reader that pages all along, on either process, from where it stopped.
+    const reader = (async () => {
+      let after: string | undefined;
+      let turn = 0;
+      while (writing || seen.length < CALLS * 4) {
+        const app = apps[turn++ % 2];
+        const response = await request(app.url).get(EVENTS).set('Authorization', user.bearer).query({ limit: 3, ...(after ? { after } : {}) }).expect(200);
+        seen.push(...response.body.events);
+        after = response.body.nextCursor ?? after;
+        if (!writing && response.body.events.length === 0) await sleep(100);
+        if (!writing && turn > 2_000) break;
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: CALLS }, async (_, index) => {
+        const app = (index: number) => apps[index % 2];
+        const id = (await initiate(app(index), user).expect(201)).body.call._id;
+        await patch(app(index + 1), user, id, { status: 'ringing' }).expect(200);
+        await patch(app(index), user, id, { status: 'in-progress' }).expect(200);
+        await patch(app(index + 1), user, id, { status: 'completed' }).expect(200);
+      }),
+    );
+    writing = false;
+    await reader;
+
+    const stored = await first.db.collection('events').find({ organizationId: user.organizationId }).sort({ _id: 1 }).toArray();
+    expect(stored).toHaveLength(CALLS * 4);
+    expect(seen.map((event) => event.id)).toEqual(stored.map((event) => event._id));
+    expect(seen.map((event) => event.id)).toEqual(Array.from({ length: CALLS * 4 }, (_, index) => eventIdOf(user.organizationId, index + 1)));
+    // Per call, in the order the changes were stored.
+    const byCall = new Map<string, string[]>();
+    for (const event of seen) byCall.set(event.data.call._id, [...(byCall.get(event.data.call._id) ?? []), event.type]);
+    expect(byCall.size).toBe(CALLS);
+    for (const types of byCall.values()) expect(types).toEqual(['call.initiated', 'call.ringing', 'call.answered', 'call.ended']);
+  });
+});
+
+describe('call events across a crash (kill -9 between the writes)', () => {
+  const crashAndRestart = async (step: string, act: (app: RunningApp, user: TestUser, callId?: string) => Promise<unknown>, before?: 'initiate') => {
+    const MONGODB_URI = databaseUri(`calls_test_${randomBytes(6).toString('hex')}`);
+    const user = testUser();
+    let callId: string | undefined;
+    if (before) {
+      const setup = await startApp({ MONGODB_URI });
+      callId = (await initiate(setup, user).expect(201)).body.call._id;
+      await feedOf(setup, user, 1);
+      const gone = new Promise((resolve) => setup.process.once('exit', resolve));
+      setup.process.kill('SIGKILL');
+      await gone;
+      // Not stop(): that would drop the database the next process takes over.
+      await setup.db.close();
+    }
+    const crashing = await startApp({ MONGODB_URI, CALLS_TEST_CRASH_AT: step });
+    const exited = new Promise<number | null>((resolve) => crashing.process.once('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? 137 : null)));
+    await act(crashing, user, callId).catch(() => undefined);
+    expect(await exited).toBe(137);
+    await crashing.db.close();
+    const restarted = await startApp({ MONGODB_URI });
+    return { app: restarted, user, callId };
+  };
+
+  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert', 'after-pending-pull'])(
+    'relays an initiate killed %s exactly once after a restart, and never an event for a call not stored',
+    async (step) => {
+      const { app, user } = await crashAndRestart(step, (crashing, user) => initiate(crashing, user));
+      try {
+        const calls = await app.db.collection('calls').find({}).toArray();
+        if (step === 'after-outbox-mark') {
+          expect(calls).toHaveLength(0);
+          await sleep(3_000);
+          expect(await readFeed(app, user)).toEqual([]);
+          return;
+        }
+        expect(calls).toHaveLength(1);
+        const events = await feedOf(app, user, 1);
+        await sleep(2_000);
+        expect((await readFeed(app, user)).map((event) => [event.id, event.type, event.data.call._id])).toEqual([
+          [eventIdOf(user.organizationId, 1), 'call.initiated', calls[0]._id.toHexString()],
+        ]);
+        expect(events).toHaveLength(1);
+        // A relay that died holding its organization's lease holds it up until the lease (10 s) runs out.
+        const deadline = Date.now() + 20_000;
+        let stored = await app.db.collection('calls').findOne({ _id: calls[0]._id });
+        while (stored?.pendingEvents.length && Date.now() < deadline) {
+          await sleep(200);
+          stored = await app.db.collection('calls').findOne({ _id: calls[0]._id });
+        }
+        expect(stored?.pendingEvents).toEqual([]);
+        expect(await readFeed(app, user)).toEqual(events);
+      } finally {
+        await app.stop();
+      }
+    },
+    45_000,
+  );
+
+  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert'])(
+    'relays a report killed %s once if it was stored, and not at all if it was not',
+    async (step) => {
+      const { app, user, callId } = await crashAndRestart(step, (crashing, user, id) => patch(crashing, user, id as string, { status: 'ringing' }), 'initiate');
+      try {
+        const call = await getCall(app, user, callId as string);
+        const stored = step !== 'after-outbox-mark';
+        expect(call.status).toBe(stored ? 'ringing' : 'initiated');
+        const events = await feedOf(app, user, stored ? 2 : 1);
+        await sleep(2_000);
+        expect(await readFeed(app, user)).toEqual(events);
+        expect(events.map((event) => event.type)).toEqual(stored ? ['call.initiated', 'call.ringing'] : ['call.initiated']);
+        if (stored) expect(events[1].data.call).toEqual(call);
+      } finally {
+        await app.stop();
+      }
+    },
+  );
+});
+
+describe(`GET ${EVENTS} after the retention`, () => {
+  it('purges events older than EVENT_RETENTION_DAYS and answers 410 to an after before what is kept', async () => {
+    const MONGODB_URI = databaseUri(`calls_test_${randomBytes(6).toString('hex')}`);
+    const user = testUser();
+    const first = await startApp({ MONGODB_URI, EVENT_RETENTION_DAYS: '7' });
+    let second: RunningApp | undefined;
+    try {
+      await initiate(first, user).expect(201);
+      await initiate(first, user).expect(201);
+      await initiate(first, user).expect(201);
+      const events = await feedOf(first, user, 3);
+      const old = new Date(Date.now() - 8 * 86_400_000);
+      await first.db.collection('events').updateMany({ _id: { $in: [events[0].id, events[1].id] } as never }, { $set: { createdAt: old } });
+      // Another process purges on its first relay of the organization.
+      second = await startApp({ MONGODB_URI, EVENT_RETENTION_DAYS: '7' });
+      await initiate(second, user).expect(201);
+      const kept = await feedOf(second, user, 2);
+      const deadline = Date.now() + 10_000;
+      let gone = await request(second.url).get(EVENTS).set('Authorization', user.bearer).query({ after: eventIdOf(user.organizationId, 1) });
+      while (gone.status !== 410 && Date.now() < deadline) {
+        await sleep(100);
+        gone = await request(second.url).get(EVENTS).set('Authorization', user.bearer).query({ after: eventIdOf(user.organizationId, 1) });
+      }
+      expect(gone.status).toBe(410);
+      expectContract('get', EVENTS, gone);
+      expect(gone.body.message).toMatch(/older than the events kept/);
+      expect((await readFeed(second, user)).map((event) => event.id)).toEqual([eventIdOf(user.organizationId, 3), eventIdOf(user.organizationId, 4)]);
+      expect(kept.length).toBeGreaterThanOrEqual(2);
+      const fromKept = await request(second.url).get(EVENTS).set('Authorization', user.bearer).query({ after: eventIdOf(user.organizationId, 2) }).expect(200);
+      expect(fromKept.body.events.map((event: Event) => event.id)).toEqual([eventIdOf(user.organizationId, 3), eventIdOf(user.organizationId, 4)]);
+      expect(await first.db.collection('events').countDocuments({ organizationId: user.organizationId })).toBe(2);
+    } finally {
+      await second?.stop();
+      await first.stop();
+    }
+  });
+});
+
