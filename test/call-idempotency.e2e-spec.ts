@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { RunningApp, startApp } from './support/app';
 import { newId, TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { countCalls, insertCall, insertContact } from './support/factories';
+import { countCalls, insertCall, insertContact, relayed } from './support/factories';
 
 const INITIATE = '/api/calls/sdk/initiate';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +39,7 @@ describe(`POST ${INITIATE} with an Idempotency-Key`, () => {
       const user = testUser();
       const first = await initiate(user, { phoneNumber: '+14165550199' }, 'key-1').expect(201);
       const storedKeys = await keys().find().toArray();
+      await relayed(app);
       const storedCall = await app.db.collection('calls').findOne({ _id: new Types.ObjectId(first.body.call._id) });
 
       const repeat = await initiate(user, { phoneNumber: '+14165550199' }, 'key-1').expect(201);
@@ -50,6 +51,7 @@ describe(`POST ${INITIATE} with an Idempotency-Key`, () => {
       expect(repeat.body).toEqual(first.body);
       expect(await countCalls(app)).toBe(1);
       expect(await keys().find().toArray()).toEqual(storedKeys);
+      await relayed(app);
       expect(await app.db.collection('calls').findOne({ _id: new Types.ObjectId(first.body.call._id) })).toEqual(storedCall);
     });
 

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { RunningApp, startApp } from './support/app';
 import { newId, TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { CallSeed, findCall, insertCall } from './support/factories';
+import { CallSeed, findCall, insertCall, relayed } from './support/factories';
 
 const CALLS = '/api/calls';
 const CALL = '/api/calls/{id}';
@@ -534,6 +534,7 @@ describe(`PATCH ${CALL}`, () => {
         const response = await patch(user, id, { status: 'ringing' }).expect(200);
 
         expect(response.body.call.status).toBe('ringing');
+        await relayed(app);
         expect(await app.db.collection('call_locks').countDocuments()).toBe(0);
       });
     });
@@ -578,6 +579,7 @@ describe(`PATCH ${CALL}: what a crash leaves behind`, () => {
       }
     };
     await settled();
+    await relayed(app);
     expect(await locks.find().toArray()).toEqual([expect.objectContaining({ _id: live, token: 'holding' })]);
     expect((await claims.find().toArray()).map((claim) => claim._id).sort()).toEqual(['sinch:fresh', 'sinch:held', 'sinch:in-flight']);
   });

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { RunningApp, startApp, TEST_CALLER_ID } from './support/app';
 import { newId, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { countCalls, insertContact } from './support/factories';
+import { countCalls, insertContact, relayed } from './support/factories';
 
 const INITIATE = '/api/calls/sdk/initiate';
 
@@ -68,7 +68,9 @@ describe(`POST ${INITIATE}`, () => {
       expect(startTime).toBeLessThanOrEqual(Date.now() + 1000);
       expect(call.startTime).toBe(new Date(startTime).toISOString());
 
-      // The whole document, so that a field the schema has but the insert forgot cannot go unnoticed.
+      // The whole document, so that a field the schema has but the insert forgot cannot go unnoticed;
+      // its outbox held the call.initiated event until the relay moved it to the feed.
+      await relayed(app);
       const stored = await app.db.collection('calls').findOne({ _id: new Types.ObjectId(call._id) });
       expect(stored).toEqual({
         _id: new Types.ObjectId(call._id),
@@ -93,6 +95,8 @@ describe(`POST ${INITIATE}`, () => {
         recordings: [],
         createdAt: new Date(call.createdAt),
         updatedAt: new Date(call.updatedAt),
+        pendingEvents: [],
+        eventSeq: 1,
       });
     });
 
