@@ -147,8 +147,9 @@ describe(`GET ${EVENTS}`, () => {
 
     const theirs = await request(app.url).get(EVENTS).set('Authorization', stranger.bearer).expect(200);
     expect(theirs.body).toEqual({ success: true, events: [], nextCursor: null });
-    const foreign = await request(app.url).get(EVENTS).set('Authorization', stranger.bearer).query({ after: event.id }).expect(400);
-    expect(foreign.body.message).toMatch(/after must be the id of an event of your organization/);
+    const foreign = await request(app.url).get(EVENTS).set('Authorization', stranger.bearer).query({ after: event.id }).expect(404);
+    expectContract('get', EVENTS, foreign);
+    expect(foreign.body.message).toBe('after is not an event of your organization');
     await request(app.url).get(EVENTS).query({ after: event.id }).expect(401);
   });
 

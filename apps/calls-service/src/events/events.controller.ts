@@ -21,7 +21,7 @@ export class EventsController {
       'calls change. Events are kept at least `EVENT_RETENTION_DAYS`.',
   })
   @ApiOkResponse({ description: 'One page of events.', type: EventListResponseDto })
-  @ApiErrorResponses(400, 401, {
+  @ApiErrorResponses(400, 401, { status: 404, description: '`after` is not an event of the caller\'s organization.' }, {
     status: 410,
     description: '`after` names an event older than the events kept (`EVENT_RETENTION_DAYS`): start again without `after`.',
   })

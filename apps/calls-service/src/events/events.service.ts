@@ -1,4 +1,4 @@
-import { BadRequestException, GoneException, Injectable } from '@nestjs/common';
+import { GoneException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { EventDto } from './dto/event.dto';
@@ -28,7 +28,8 @@ export class EventsService {
     const purgedThrough = head?.purgedThrough ?? 0;
     let last: number;
     if (query.after) {
-      if (!query.after.startsWith(`${organizationId}:`)) throw new BadRequestException('after must be the id of an event of your organization');
+      // Well-formed, but another organization's: as for a foreign call id, there is no such event here.
+      if (!query.after.startsWith(`${organizationId}:`)) throw new NotFoundException('after is not an event of your organization');
       last = seqOf(query.after);
       if (last < purgedThrough) {
         throw new GoneException(`Event ${query.after} is older than the events kept (EVENT_RETENTION_DAYS); read the feed again from its start, without after`);

@@ -2345,6 +2345,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `after` is not an event of the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `after` names an event older than the events kept (`EVENT_RETENTION_DAYS`): start again without `after`. */
             410: {
                 headers: {
