@@ -55,9 +55,9 @@ async function prepare({ build, log }) {
 
 /**
  * @param {'ours' | 'baseline'} name
- * @param {{ uri: string, logDir: string, nodeArgs?: string[] }} options
+ * @param {{ uri: string, logDir: string, nodeArgs?: string[], logName?: string }} options
  */
-function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
+function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name }) {
   const env = {
     NODE_ENV: 'production',
     MONGODB_URI: uri,
@@ -73,7 +73,7 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
   // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
   // after of the service itself, paired round by round, with the conformance check comparing the two.
   const baseline = process.env.BENCH_BASELINE_SERVICE_MAIN ? path.resolve(process.env.BENCH_BASELINE_SERVICE_MAIN) : BASELINE;
-  return startServer({ name, script: name === 'ours' ? MAIN : baseline, nodeArgs, env, logDir, readyPath: '/' });
+  return startServer({ name: logName, script: name === 'ours' ? MAIN : baseline, nodeArgs, env, logDir, readyPath: '/' });
 }
 
 /** A fresh folder under bench/.work for this run's logs and profiles. */
