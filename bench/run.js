@@ -22,7 +22,7 @@
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)
  *   BENCH_SERVICE_MAIN  the service's main.js to run instead of this checkout's dist (implies no build)
- *   BENCH_SERVICE_NODE_ARGS  extra node flags for our service only, such as --max-semi-space-size=8
+ *   BENCH_SERVICE_NODE_ARGS  node flags for our service only, instead of start:prod's (empty: none)
  *   BENCH_BASELINE_SERVICE_MAIN  another build's main.js in the baseline's place: before/after of the service
  *   MONGODB_URI         a database server to use instead of starting one (base URI, no database name)
  */
@@ -38,7 +38,7 @@ const { markdown, summariseScenario, svg } = require('./lib/report');
 const { measureScale, scaleMarkdown } = require('./lib/scale');
 const { probes, scenarios } = require('./lib/scenarios');
 const { ROOT, cleanUp } = require('./lib/servers');
-const { prepare, startNamedServer, workDirectory } = require('./lib/setup');
+const { prepare, productionNodeArgs, startNamedServer, workDirectory } = require('./lib/setup');
 
 /** @param {string} name @param {number} fallback */
 function positiveNumber(name, fallback) {
@@ -67,7 +67,7 @@ async function main() {
   const startedAt = new Date();
   const workDir = await workDirectory('run');
   const { uri, databaseKind, fixtures } = await prepare({ build: config.build, log });
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS !== undefined ? process.env.BENCH_SERVICE_NODE_ARGS.split(/\s+/).filter(Boolean) : productionNodeArgs();
   const ours = await startNamedServer('ours', { uri, logDir: workDir, nodeArgs });
   const baseline = await startNamedServer('baseline', { uri, logDir: workDir });
   const dbPid = childrenOf(process.pid).find((child) => child.pid !== ours.pid && child.pid !== baseline.pid && child.command !== 'node')?.pid ?? null;

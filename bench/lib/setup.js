@@ -76,6 +76,16 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name }) 
   return startServer({ name: logName, script: name === 'ours' ? MAIN : baseline, nodeArgs, env, logDir, readyPath: '/' });
 }
 
+/**
+ * The node flags `npm run start:prod` (and the Dockerfile) start the service with: the bench runs our
+ * service as production runs it, unless BENCH_SERVICE_NODE_ARGS says otherwise.
+ * @returns {string[]}
+ */
+function productionNodeArgs() {
+  const script = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  return script.split(/\s+/).filter((/** @type {string} */ word) => word.startsWith('--'));
+}
+
 /** A fresh folder under bench/.work for this run's logs and profiles. */
 async function workDirectory(/** @type {string} */ kind) {
   const dir = path.join(ROOT, 'bench', '.work', `${kind}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -83,4 +93,4 @@ async function workDirectory(/** @type {string} */ kind) {
   return dir;
 }
 
-module.exports = { prepare, startNamedServer, workDirectory };
+module.exports = { prepare, productionNodeArgs, startNamedServer, workDirectory };
