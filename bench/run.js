@@ -24,6 +24,7 @@
  *   BENCH_SERVICE_MAIN  the service's main.js to run instead of this checkout's dist (implies no build)
  *   BENCH_SERVICE_NODE_ARGS  node flags for our service only, instead of start:prod's (empty: none)
  *   BENCH_BASELINE_SERVICE_MAIN  another build's main.js in the baseline's place: before/after of the service
+ *   BENCH_BASELINE_NODE_ARGS  node flags for the baseline's server (for the service in its place)
  *   MONGODB_URI         a database server to use instead of starting one (base URI, no database name)
  */
 

@@ -73,7 +73,10 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name }) 
   // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
   // after of the service itself, paired round by round, with the conformance check comparing the two.
   const baseline = process.env.BENCH_BASELINE_SERVICE_MAIN ? path.resolve(process.env.BENCH_BASELINE_SERVICE_MAIN) : BASELINE;
-  return startServer({ name: logName, script: name === 'ours' ? MAIN : baseline, nodeArgs, env, logDir, readyPath: '/' });
+  // BENCH_BASELINE_NODE_ARGS: flags for whatever runs in the baseline's place, such as the same build
+  // with other flags, to measure what the flags cost.
+  const baselineArgs = (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return startServer({ name: logName, script: name === 'ours' ? MAIN : baseline, nodeArgs: name === 'ours' ? nodeArgs : baselineArgs, env, logDir, readyPath: '/' });
 }
 
 /**
