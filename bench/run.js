@@ -16,13 +16,15 @@
  *   BENCH_DURATION_S    seconds of load per measured window (default 6)
  *   BENCH_WARMUP_S      seconds of warm-up per scenario and server, before the rounds (default 3)
  *   BENCH_CONNECTIONS   concurrent connections autocannon keeps open (default 10)
- *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all)
+ *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` included)
+ *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)
  *   BENCH_SERVICE_MAIN  the service's main.js to run instead of this checkout's dist (implies no build)
- *   BENCH_SERVICE_NODE_ARGS  extra node flags for our service only, such as --max-semi-space-size=8
+ *   BENCH_SERVICE_NODE_ARGS  node flags for our service only, instead of start:prod's (empty: none)
  *   BENCH_BASELINE_SERVICE_MAIN  another build's main.js in the baseline's place: before/after of the service
+ *   BENCH_BASELINE_NODE_ARGS  node flags for the baseline's server (for the service in its place)
  *   MONGODB_URI         a database server to use instead of starting one (base URI, no database name)
  */
 
@@ -34,9 +36,10 @@ const { compare } = require('./lib/conformance');
 const { databaseWindow, loadWindow } = require('./lib/load');
 const { childrenOf, memory } = require('./lib/proc');
 const { markdown, summariseScenario, svg } = require('./lib/report');
+const { measureScale, scaleMarkdown } = require('./lib/scale');
 const { probes, scenarios } = require('./lib/scenarios');
 const { ROOT, cleanUp } = require('./lib/servers');
-const { prepare, startNamedServer, workDirectory } = require('./lib/setup');
+const { prepare, productionNodeArgs, startNamedServer, workDirectory } = require('./lib/setup');
 
 /** @param {string} name @param {number} fallback */
 function positiveNumber(name, fallback) {
@@ -53,6 +56,7 @@ const config = {
   warmupSeconds: positiveNumber('BENCH_WARMUP_S', 3),
   connections: Math.round(positiveNumber('BENCH_CONNECTIONS', 10)),
   scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null,
+  scaleRequests: Math.round(positiveNumber('BENCH_SCALE_REQUESTS', 5)),
   build: process.env.BENCH_SKIP_BUILD !== '1' && !process.env.BENCH_SERVICE_MAIN,
   outDir: path.resolve(process.env.BENCH_OUT || __dirname),
 };
@@ -64,7 +68,7 @@ async function main() {
   const startedAt = new Date();
   const workDir = await workDirectory('run');
   const { uri, databaseKind, fixtures } = await prepare({ build: config.build, log });
-  const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const nodeArgs = process.env.BENCH_SERVICE_NODE_ARGS !== undefined ? process.env.BENCH_SERVICE_NODE_ARGS.split(/\s+/).filter(Boolean) : productionNodeArgs();
   const ours = await startNamedServer('ours', { uri, logDir: workDir, nodeArgs });
   const baseline = await startNamedServer('baseline', { uri, logDir: workDir });
   const dbPid = childrenOf(process.pid).find((child) => child.pid !== ours.pid && child.pid !== baseline.pid && child.command !== 'node')?.pid ?? null;
@@ -155,6 +159,8 @@ async function main() {
     log(`database alone   ${scenario.id.padEnd(16)} ${window.rps.toFixed(0).padStart(6)} op/s   p50 ${window.p50Ms.toFixed(1)} ms  p99 ${window.p99Ms.toFixed(1)} ms`);
   }
   await Promise.all(active.map((s) => s.reset()));
+  // Last, since it fills the collection the other scenarios read (and empties it again afterwards).
+  const scale = !config.scenarios || config.scenarios.includes('scale') ? await measureScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests, log }) : [];
 
   const summaries = runs.map(summariseScenario);
   const meta = {
@@ -187,9 +193,12 @@ async function main() {
     },
     conformance,
   };
+  const scaleTable = scaleMarkdown(scale);
   await fsp.mkdir(config.outDir, { recursive: true });
-  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs }, null, 2)}\n`);
-  const table = markdown(summaries, meta);
+  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale }, null, 2)}\n`);
+  const table =
+    markdown(summaries, meta) +
+    (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '');
   await fsp.writeFile(path.join(config.outDir, 'results.md'), `# Benchmark: calls service vs a bare Fastify baseline\n\n${table}`);
   await fsp.writeFile(path.join(config.outDir, 'ratios.svg'), svg(summaries));
   console.log(`\n${table}`);

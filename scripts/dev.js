@@ -11,6 +11,7 @@ const { spawn } = require('node:child_process');
 const path = require('node:path');
 const { startDatabase } = require('./database');
 const { DEV_DEFAULTS } = require('./dev-defaults');
+const { warnWhenCollectionsOutgrow } = require('./lib/embedded-limits');
 
 const ROOT = path.join(__dirname, '..');
 const STOP_TIMEOUT_MS = 10_000;
@@ -23,6 +24,8 @@ async function main() {
     process.env.MONGODB_URI = `${database.uri}calls`;
     console.error(`[dev] ${database.kind} started: MONGODB_URI=${process.env.MONGODB_URI} (data in .data/db)`);
   }
+  // Only FerretDB reads whole collections; mongod (or mongodb-memory-server's) serves them from indexes.
+  const sizeWatch = database?.kind === 'ferretdb' ? warnWhenCollectionsOutgrow({ uri: process.env.MONGODB_URI, log: console.error }) : undefined;
   for (const [name, value] of Object.entries(DEV_DEFAULTS)) {
     if (process.env[name] === undefined) process.env[name] = value;
   }
@@ -49,6 +52,7 @@ async function main() {
     clearTimeout(announcer);
     // The app first, so that it does not lose its database while still shutting down.
     await stopGroup(group);
+    await sizeWatch?.stop();
     await database?.stop();
     process.exit(code);
   };

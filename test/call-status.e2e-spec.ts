@@ -402,6 +402,21 @@ describe(`PATCH ${CALL}`, () => {
         expect((await findCall(app, first.id))?.providerCallId).toBe('shared-id');
       });
 
+      it('reported on two calls, it is refused on the second whether another organization holds it or not', async () => {
+        const statusesFor = async (providerCallId: string) => {
+          const user = testUser();
+          const [first, second] = [await callOf(user), await callOf(user)];
+          const firstAnswer = await patch(user, first.id, { status: 'ringing', providerCallId });
+          const secondAnswer = await patch(user, second.id, { status: 'ringing', providerCallId });
+          return { first: firstAnswer.status, second: secondAnswer.status, message: secondAnswer.body.message };
+        };
+        const holder = testUser();
+        await patch(holder, (await callOf(holder)).id, { status: 'ringing', providerCallId: 'held-elsewhere' }).expect(200);
+
+        expect(await statusesFor('never-seen')).toEqual({ first: 200, second: 409, message: 'providerCallId never-seen is already recorded for another call' });
+        expect(await statusesFor('held-elsewhere')).toEqual({ first: 200, second: 409, message: 'providerCallId held-elsewhere is already recorded for another call' });
+      });
+
       it('the call that holds it may report it again', async () => {
         const user = testUser();
         const { id } = await callOf(user);

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mongoose, { Types } from 'mongoose';
-import { freePort, RunningApp, startApp } from './support/app';
+import { freePort, RunningApp } from './support/app';
 import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { Database, startDatabase } from './support/database';
+import { ownDatabaseServer } from './support/database';
 import { logLines } from './support/logs';
 
 const INITIATE = '/api/calls/sdk/initiate';
@@ -54,27 +51,13 @@ function expectUnavailable(answer: Answer): void {
 
 /** Each test runs its own database server, to kill and restart without disturbing the others. */
 describe('Database outage', () => {
-  let dataDir: string;
-  let database: Database | undefined;
-  let app: RunningApp | undefined;
-
-  beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'calls-service-outage-'));
-  });
-  afterEach(async () => {
-    await app?.stop();
-    await database?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-    app = undefined;
-    database = undefined;
-  });
+  const server = ownDatabaseServer('calls-service-outage-');
 
   it('fails fast while the database is killed mid-load, recovers by itself, and loses no acknowledged call', async () => {
-    database = await startDatabase({ dataDir, log: () => undefined });
+    let database = await server.start();
     const port = Number(new URL(database.uri).port);
     const uri = `${database.uri}calls_outage`;
-    app = await startApp({ MONGODB_URI: uri });
-    const running = app;
+    const running = await server.startApp({ MONGODB_URI: uri });
     const user = testUser();
 
     const answers: Answer[] = [];
@@ -90,7 +73,7 @@ describe('Database outage', () => {
     const ready = await get(running, '/health/ready');
     const live = await get(running, '/health');
 
-    database = await startDatabase({ dataDir, port, log: () => undefined });
+    database = await server.start(port);
     await until(async () => (await get(running, '/health/ready')).status === 200, 15_000);
     const recovered = answers.length;
     await until(async () => answers.slice(recovered).some((answer) => answer.status === 201), 5000);
@@ -135,8 +118,7 @@ describe('Database outage', () => {
   it('starts while the database is down, answers 503 fast, and becomes ready with its indexes once it is up', async () => {
     const port = await freePort();
     const uri = `mongodb://127.0.0.1:${port}/calls_boot`;
-    app = await startApp({ MONGODB_URI: uri }, { waitFor: 'live' });
-    const running = app;
+    const running = await server.startApp({ MONGODB_URI: uri }, { waitFor: 'live' });
 
     expect((await get(running, '/health')).status).toBe(200);
     const notReady = await get(running, '/health/ready');
@@ -146,7 +128,7 @@ describe('Database outage', () => {
     expect(refused.status).toBe(503);
     expectUnavailable(refused);
 
-    database = await startDatabase({ dataDir, port, log: () => undefined });
+    await server.start(port);
     await until(async () => (await get(running, '/health/ready')).status === 200, 15_000);
 
     expect((await initiate(running, testUser())).status).toBe(201);

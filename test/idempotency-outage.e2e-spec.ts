@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
-import { RunningApp, startApp } from './support/app';
+import { RunningApp } from './support/app';
 import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { Database, startDatabase } from './support/database';
+import { ownDatabaseServer } from './support/database';
 
 const INITIATE = '/api/calls/sdk/initiate';
 /** "Within 2 seconds", with room for a busy two-core machine. */
@@ -58,27 +55,13 @@ async function isReady(app: RunningApp): Promise<boolean> {
 }
 
 describe(`POST ${INITIATE} with an Idempotency-Key, across a database outage`, () => {
-  let dataDir: string;
-  let database: Database | undefined;
-  let app: RunningApp | undefined;
-
-  beforeEach(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'calls-service-idempotency-outage-'));
-  });
-  afterEach(async () => {
-    await app?.stop();
-    await database?.stop();
-    await rm(dataDir, { recursive: true, force: true });
-    app = undefined;
-    database = undefined;
-  });
+  const server = ownDatabaseServer('calls-service-idempotency-outage-');
 
   it('lets each key cut off by a database kill be retried to its one call within 2 s of the database being back', async () => {
-    database = await startDatabase({ dataDir, log: () => undefined });
+    let database = await server.start();
     const port = Number(new URL(database.uri).port);
     const uri = `${database.uri}calls_idempotency_outage`;
-    app = await startApp({ MONGODB_URI: uri });
-    const running = app;
+    const running = await server.startApp({ MONGODB_URI: uri });
     const user = testUser();
 
     // Each worker sends one new key after another until the database dies under them.
@@ -100,7 +83,7 @@ describe(`POST ${INITIATE} with an Idempotency-Key, across a database outage`, (
     expect(cutOff.length).toBeGreaterThan(0);
     expect(cutOff.every((index) => first.get(index)!.status === 503)).toBe(true);
 
-    database = await startDatabase({ dataDir, port, log: () => undefined });
+    database = await server.start(port);
     await until(() => isReady(running), 15_000);
     const back = Date.now();
 

@@ -112,6 +112,16 @@ describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
       expect(await storedCall(call._id)).toMatchObject({ status: 'canceled' });
     });
 
+    it('leaves a call the dialer already ended without the Sinch call id of a late ICE', async () => {
+      const user = testUser();
+      const call = await recordCall('+14165550199', user);
+      await request(app.url).patch(`/api/calls/${call._id}`).set('Authorization', user.bearer).send({ status: 'canceled' }).expect(200);
+
+      expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'hangup' } });
+      expect(await storedCall(call._id)).toMatchObject({ status: 'canceled', providerCallId: null });
+      expect(await app.db.collection('provider_call_ids').countDocuments()).toBe(0);
+    });
+
     it('answers Sinch signed with a charset in the content type', async () => {
       const call = await recordCall();
 

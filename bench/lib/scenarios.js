@@ -397,4 +397,4 @@ function probes(f) {
 /** A name for the run's database that nothing else uses. */
 const databaseName = () => `calls_bench_${randomBytes(4).toString('hex')}`;
 
-module.exports = { JWT_SECRET, CALLER_ID, PAGE_SIZE, USERS, seed, scenarios, probes, databaseName };
+module.exports = { JWT_SECRET, CALLER_ID, PAGE_SIZE, USERS, bearer, callDocument, seed, scenarios, probes, databaseName };

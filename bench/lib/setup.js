@@ -55,9 +55,9 @@ async function prepare({ build, log }) {
 
 /**
  * @param {'ours' | 'baseline'} name
- * @param {{ uri: string, logDir: string, nodeArgs?: string[] }} options
+ * @param {{ uri: string, logDir: string, nodeArgs?: string[], logName?: string }} options
  */
-function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
+function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name }) {
   const env = {
     NODE_ENV: 'production',
     MONGODB_URI: uri,
@@ -73,7 +73,20 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [] }) {
   // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
   // after of the service itself, paired round by round, with the conformance check comparing the two.
   const baseline = process.env.BENCH_BASELINE_SERVICE_MAIN ? path.resolve(process.env.BENCH_BASELINE_SERVICE_MAIN) : BASELINE;
-  return startServer({ name, script: name === 'ours' ? MAIN : baseline, nodeArgs, env, logDir, readyPath: '/' });
+  // BENCH_BASELINE_NODE_ARGS: flags for whatever runs in the baseline's place, such as the same build
+  // with other flags, to measure what the flags cost.
+  const baselineArgs = (process.env.BENCH_BASELINE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  return startServer({ name: logName, script: name === 'ours' ? MAIN : baseline, nodeArgs: name === 'ours' ? nodeArgs : baselineArgs, env, logDir, readyPath: '/' });
+}
+
+/**
+ * The node flags `npm run start:prod` (and the Dockerfile) start the service with: the bench runs our
+ * service as production runs it, unless BENCH_SERVICE_NODE_ARGS says otherwise.
+ * @returns {string[]}
+ */
+function productionNodeArgs() {
+  const script = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts['start:prod'];
+  return script.split(/\s+/).filter((/** @type {string} */ word) => word.startsWith('--'));
 }
 
 /** A fresh folder under bench/.work for this run's logs and profiles. */
@@ -83,4 +96,4 @@ async function workDirectory(/** @type {string} */ kind) {
   return dir;
 }
 
-module.exports = { prepare, startNamedServer, workDirectory };
+module.exports = { prepare, productionNodeArgs, startNamedServer, workDirectory };

@@ -12,6 +12,8 @@ import { enableCors } from './common/http/cors';
 import { acceptJsonBodiesOnly } from './common/http/json-body';
 import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
+import { logRequests } from './common/logging/request-logging';
+import { ROOT_LOGGER } from './logging/root-logger';
 import { Environment } from './config/environment';
 import { TrustProxy } from './config/trust-proxy';
 import { serveOpenApi } from './openapi/openapi';
@@ -30,7 +32,7 @@ export function createHttpAdapter(trustProxy: TrustProxy = false): FastifyAdapte
     bodyLimit: BODY_LIMIT_BYTES,
     // A number of hops as Fastify reads one; Nest's types for the option leave numbers out.
     trustProxy: typeof trustProxy === 'number' ? (_address: string, hop: number) => hop < trustProxy : trustProxy,
-    // Fastify's request id is the one every log line of the request carries (pino-http takes it over):
+    // Fastify's request id is the one every log line of the request carries (see logRequests):
     // the caller's X-Request-Id when it is a sensible one, else a new UUID. Never taken unchecked.
     requestIdHeader: false,
     genReqId: (request: IncomingMessage) => requestIdFrom(request.headers['x-request-id']),
@@ -69,6 +71,8 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(ConfigService<Environment, true>);
+  // First, so that every later hook and the handler run with the request's id for their log lines.
+  logRequests(app.getHttpAdapter().getInstance(), app.get(ROOT_LOGGER));
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text or a form.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   acceptJsonBodiesOnly(app);

@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { JsonLogger } from './common/logging/json-logger';
 import { APP_OPTIONS, configureApp, createHttpAdapter } from './app.setup';
 import { Environment, validateEnvironment } from './config/environment';
 import { parseTrustProxy } from './config/trust-proxy';
@@ -38,7 +38,7 @@ async function bootstrap(): Promise<void> {
   // The HTTP server exists before ConfigModule does, so its one setting is read here.
   const adapter = createHttpAdapter(parseTrustProxy(env.TRUST_PROXY) ?? false);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, adapter, { ...APP_OPTIONS, bufferLogs: true });
-  app.useLogger(app.get(PinoLogger));
+  app.useLogger(app.get(JsonLogger));
   await configureApp(app);
   exitCleanlyOnSignals(app);
   const config = app.get(ConfigService<Environment, true>);

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { insertUnique } from '../database/unique-insert';
 import { byCallLifeOrder, CallEvent, EventChange, ProviderName } from '../call-model/call-event';
+import { isTerminal } from '../call-model/call-status';
 import { eventReport, planCallUpdate } from '../call-model/call-update';
 import { ProviderCallIdTaken } from './call-errors';
 import { CallLockService } from './call-lock.service';
@@ -69,6 +70,7 @@ export class CallEventsService {
     if (event.callerIdentity !== sdkUserIdOf(call.organizationId.toHexString(), call.userId.toHexString())) {
       return refuse(`it was placed by ${event.callerIdentity ?? 'an unnamed caller'}, not by the user of call ${id}`);
     }
+    if (isTerminal(call.status)) return refuse(`call ${id} has already ended as ${call.status}`);
     if (call.providerCallId !== null && call.providerCallId !== event.providerCallId) return refuse(`call ${id} already has provider call ${call.providerCallId}`);
     if ((await this.providerCallIds.claim(provider, event.providerCallId, call, 'ice')) !== 'claimed') return refuse(`another call than ${id} holds it`);
     return call._id;

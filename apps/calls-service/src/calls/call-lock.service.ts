@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
+import { Occasionally } from '../common/occasionally';
 import { Leases, LeaseTimeout } from '../database/lease';
 import { CallLock } from './schemas/call-lock.schema';
 
@@ -33,7 +34,7 @@ export class CallLockTimeout extends Error {
 export class CallLockService {
   private readonly logger = new Logger(CallLockService.name);
   private readonly leases: Leases<Types.ObjectId>;
-  private lastPurge = 0;
+  private readonly purge = new Occasionally(PURGE_INTERVAL_MS);
 
   constructor(@InjectModel(CallLock.name) lockModel: Model<CallLock>) {
     this.leases = new Leases(lockModel, CALL_LOCK_LEASE_MS);
@@ -57,9 +58,7 @@ export class CallLockService {
    * run it, and the delete is idempotent, so replicas need no lease to share it.
    */
   private purgeStale(): void {
-    const now = Date.now();
-    if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
-    this.lastPurge = now;
+    if (!this.purge.due()) return;
     this.leases.purgeExpired(STALE_AFTER_MS).catch((error: unknown) => this.logger.warn(`Could not purge stale call locks: ${String(error)}`));
   }
 }

@@ -68,6 +68,11 @@ export class CallWriter {
     const { providerCallId } = changes;
     let claimed = false;
     if (providerCallId) {
+      // For a report, what the organization's own calls store decides the 409, never the global claim:
+      // whether an id reported twice is refused must not depend on whether another organization holds it.
+      if (source === 'report' && (await this.calls.storedOnAnotherCallOfOrganization(call, call.provider, providerCallId))) {
+        throw new ProviderCallIdTaken(`providerCallId ${providerCallId} is already recorded for another call`, call);
+      }
       const outcome = await this.providerCallIds.claim(call.provider, providerCallId, call, source);
       // Another call of the organization is the caller's to see, so saying so reveals nothing.
       if (outcome === 'held-in-organization' || (outcome === 'held-elsewhere' && source !== 'report')) {

@@ -70,6 +70,11 @@ export class CallRepository {
     return (await this.model.exists({ _id: callId, provider, providerCallId })) !== null;
   }
 
+  /** Whether another call of the same organization has this provider call id stored. */
+  async storedOnAnotherCallOfOrganization(call: Pick<CallRecord, '_id' | 'organizationId'>, provider: ProviderName, providerCallId: string): Promise<boolean> {
+    return (await this.model.exists({ organizationId: call.organizationId, provider, providerCallId, _id: { $ne: call._id } })) !== null;
+  }
+
   /** The provider call id each of these calls holds, if any. */
   providerCallIdsOf(ids: Types.ObjectId[]): Promise<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]> {
     return this.model.find({ _id: { $in: ids } }, { provider: 1, providerCallId: 1 }).lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
+import { Occasionally } from '../common/occasionally';
 import { insertUnique } from '../database/unique-insert';
 import { ProviderName } from '../call-model/call-event';
 import { CallRepository } from './call.repository';
@@ -37,7 +38,7 @@ export interface Claimant {
 @Injectable()
 export class ProviderCallIdService {
   private readonly logger = new Logger(ProviderCallIdService.name);
-  private lastPurge = 0;
+  private readonly purge = new Occasionally(PURGE_INTERVAL_MS);
   /** Claims created before this were looked at by this process's earlier purges. */
   private purgedUpTo = new Date(Date.now() - FIRST_LOOKBACK_MS);
 
@@ -90,8 +91,7 @@ export class ProviderCallIdService {
    */
   private purgeAbandoned(): void {
     const now = Date.now();
-    if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
-    this.lastPurge = now;
+    if (!this.purge.due(now)) return;
     this.sweep(new Date(now - ABANDONED_AFTER_MS)).catch((error: unknown) => this.logger.warn(`Could not purge abandoned provider call ids: ${String(error)}`));
   }
 

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 /*
  * Opaque page cursors: the sort key of a page's last item, packed into bytes and base64url-encoded.
  * Decoding refuses anything this service would not have printed, so a cursor is never a way to
- * smuggle a value into a query.
+ * smuggle a value into a query (the number cursor, at the end, says why it is the exception).
  */
 
 const ID_BYTES = 12;
@@ -52,4 +52,24 @@ export function decodeTimeIdCursor(cursor: string): TimeIdKey | null {
   const time = new Date(Number(bytes.readBigInt64BE()));
   if (!Number.isFinite(time.getTime())) return null;
   return { time, id: new Types.ObjectId(bytes.subarray(TIME_BYTES).toString('hex')) };
+}
+
+/*
+ * For the phone-number list, sorted by number: the last number of a page (its E.164 digits),
+ * base64url-encoded. The number is unique in an organization, so it alone says where the next page
+ * starts, even after that number was changed or deleted.
+ * Any string is a place in that order, so every cursor of the published form is accepted: what the
+ * contract admits, the service answers (a client's own cursor is only ever compared with, never run).
+ */
+
+/** What encodeNumberCursor prints (15 digits at most are 20 base64url characters). openapi.yaml publishes it. */
+export const NUMBER_CURSOR = /^[A-Za-z0-9_-]{3,20}$/;
+
+export function encodeNumberCursor(number: string): string {
+  return Buffer.from(number.slice(1), 'latin1').toString('base64url');
+}
+
+/** The place in the list's order a cursor of the published form stands for. */
+export function decodeNumberCursor(cursor: string): string {
+  return `+${Buffer.from(cursor, 'base64url').toString('latin1')}`;
 }

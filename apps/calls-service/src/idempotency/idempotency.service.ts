@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDuplicateKeyError } from '../common/mongo-errors';
+import { Occasionally } from '../common/occasionally';
 import { LeaseRecord, Leases } from '../database/lease';
 import { IdempotentRequest } from './idempotency-key.decorator';
 import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyId, IdempotencyScope, requestHash } from './idempotency-key';
@@ -43,11 +44,11 @@ const PURGE_INTERVAL_MS = 60_000;
 export class IdempotencyService {
   private readonly logger = new Logger(IdempotencyService.name);
   private readonly leases: Leases<string>;
-  private lastPurge = 0;
+  private readonly purge = new Occasionally(PURGE_INTERVAL_MS);
 
   constructor(
     @InjectModel(IdempotencyKey.name) private readonly keyModel: Model<IdempotencyKey>,
-    @InjectModel(IDEMPOTENCY_LEASE) private readonly leaseModel: Model<LeaseRecord<string>>,
+    @InjectModel(IDEMPOTENCY_LEASE) leaseModel: Model<LeaseRecord<string>>,
   ) {
     this.leases = new Leases(leaseModel, IDEMPOTENCY_LEASE_MS);
   }
@@ -166,12 +167,11 @@ export class IdempotencyService {
 
   private purgeExpired(): void {
     const now = Date.now();
-    if (now - this.lastPurge < PURGE_INTERVAL_MS) return;
-    this.lastPurge = now;
+    if (!this.purge.due(now)) return;
     const warn = (what: string) => (error: unknown) => this.logger.warn(`Could not purge ${what}: ${String(error)}`);
     this.keyModel.deleteMany({ expiresAt: { $lt: new Date(now) } }).exec().catch(warn('expired idempotency keys'));
     // Leases left by a process that died; one a minute stale has no holder that could still renew it.
-    this.leaseModel.deleteMany({ expiresAt: { $lt: new Date(now - PURGE_INTERVAL_MS) } }).exec().catch(warn('stale idempotency leases'));
+    this.leases.purgeExpired(PURGE_INTERVAL_MS).catch(warn('stale idempotency leases'));
   }
 }
 

@@ -10,7 +10,7 @@ import { CreatePhoneNumberDto } from './dto/create-phone-number.dto';
 import { ListPhoneNumbersQueryDto } from './dto/list-phone-numbers-query.dto';
 import { PhoneNumberDto } from './dto/phone-number.dto';
 import { UpdatePhoneNumberDto } from './dto/update-phone-number.dto';
-import { decodeNumberCursor, encodeNumberCursor } from './phone-number-cursor';
+import { decodeNumberCursor, encodeNumberCursor } from '../common/cursor';
 import { toPhoneNumberDto } from './phone-number.mapper';
 import { PHONE_NUMBER_LOCK, PhoneNumber, PhoneNumberDefault, PhoneNumberRecord } from './schemas/phone-number.schema';
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { MAX_PAGE_SIZE, PageSize } from '../../common/page-size.decorator';
-import { NUMBER_CURSOR } from '../phone-number-cursor';
+import { NUMBER_CURSOR } from '../../common/cursor';
 
 /**
  * The list answered every number before it had pages, and a client that ignores `nextCursor` still

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { ANSWERED_ID } from '../../common/object-id';
 import { E164_PHONE_NUMBER } from '../../common/phone-number';
-import { NUMBER_CURSOR } from '../phone-number-cursor';
+import { NUMBER_CURSOR } from '../../common/cursor';
 
 @ApiSchema({ name: 'PhoneNumber', description: 'A Sinch number of the organization, used as caller ID.' })
 export class PhoneNumberDto {

@@ -1,0 +1,40 @@
+import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'pino';
+import { requestContext } from './request-context';
+import { pathOf } from './request-id';
+
+/** Probes come every few seconds from each orchestrator and load balancer. */
+function levelOf(path: string, status: number): 'error' | 'info' | 'debug' {
+  if (status >= 500) return 'error';
+  return path.startsWith('/health') ? 'debug' : 'info';
+}
+
+/** The one line logged per request: who asked what, how it ended and how long it took. */
+function logRequest(logger: Logger, request: FastifyRequest, status: number, durationMs: number): void {
+  const path = pathOf(request.url);
+  const level = levelOf(path, status);
+  if (!logger.isLevelEnabled(level)) return;
+  // The exception filter logs an error itself, with its stack; this line only records the request.
+  logger[level]({ requestId: request.id, method: request.method, path, status, durationMs }, `${request.method} ${path} ${status}`);
+}
+
+/**
+ * One line per request, from Fastify's own hooks: no Express middleware layer and no per-request
+ * child logger. The id is Fastify's, set from X-Request-Id (see createHttpAdapter), and every line
+ * logged while the request is handled carries it (see JsonLogger).
+ */
+export function logRequests(fastify: FastifyInstance, logger: Logger): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    requestContext.run(request.id, done);
+  });
+  fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
+    logRequest(logger, request, reply.statusCode, Math.round(reply.elapsedTime));
+    done();
+  });
+  // A client that goes away before its answer gets none; the line still records the request.
+  fastify.addHook('onRequestAbort', (request, done) => {
+    const path = pathOf(request.url);
+    logger.error({ requestId: request.id, method: request.method, path, status: 499 }, `${request.method} ${path} 499 (aborted by the client)`);
+    done();
+  });
+}

@@ -1,0 +1,127 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { RunningApp, startApp } from './support/app';
+import { adminUser, newId } from './support/auth';
+
+/** What one operation asked of the database, values left out (see support/record-queries.js). */
+interface QueryShape {
+  collection: string;
+  method: string;
+  filter: Record<string, unknown>;
+  sort: Record<string, number> | null;
+}
+
+/** The collections of an organization's data, which the API lists and looks up in. */
+const ORGANIZATION_DATA = ['calls', 'contacts', 'phone_numbers'];
+const READS_AND_WRITES = ['find', 'findOne', 'countDocuments', 'updateOne', 'updateMany', 'findOneAndUpdate', 'deleteOne', 'deleteMany'];
+const RECORDER = join(__dirname, 'support', 'record-queries.js');
+
+/** Whether the filter names the organization at its top level, or in every branch of a top-level $or. */
+function scopedToOrganization(filter: Record<string, unknown>): boolean {
+  if ('organizationId' in filter) return true;
+  const branches = filter.$or;
+  return Array.isArray(branches) && branches.length > 0 && branches.every((branch) => scopedToOrganization(branch as Record<string, unknown>));
+}
+
+/**
+ * An index that starts with the organization, then the filter's other fields (in any order), then the
+ * sort: it finds the page within one organization and yields it already in order.
+ */
+function servingIndex(candidates: Array<Record<string, number>>, filter: Record<string, unknown>, sort: Record<string, number>): Record<string, number> | undefined {
+  const sortKeys = Object.entries(sort);
+  return candidates.find((index) => {
+    const keys = Object.entries(index);
+    if (keys[0]?.[0] !== 'organizationId' || keys.length < sortKeys.length + 1) return false;
+    const tail = keys.slice(keys.length - sortKeys.length);
+    const middle = keys.slice(1, keys.length - sortKeys.length);
+    return tail.every(([key, direction], i) => key === sortKeys[i][0] && direction === sortKeys[i][1]) && middle.every(([key]) => key in filter);
+  });
+}
+
+/** A query with `_id` equal to one value is served by the _id index whatever else it names. */
+const byId = (filter: Record<string, unknown>): boolean => filter._id === 'ObjectId';
+
+describe('Query shapes', () => {
+  const log = join(tmpdir(), `calls-service-queries-${process.pid}-${Date.now()}.jsonl`);
+  let app: RunningApp;
+  let shapes: QueryShape[];
+  /** The indexes the service built on each collection of organization data, but _id's. */
+  const indexes: Record<string, Array<Record<string, number>>> = {};
+
+  beforeAll(async () => {
+    app = await startApp({ NODE_OPTIONS: `--require ${RECORDER}`, QUERY_LOG: log });
+    const user = adminUser();
+    const as = (method: 'get' | 'post' | 'patch' | 'delete', path: string) => request(app.url)[method](path).set('Authorization', user.bearer);
+
+    // Every route that lists or looks up an organization's data, with each filter the API offers.
+    const contact = await as('post', '/api/contacts').send({ firstName: 'Ada', lastName: 'Lovelace', phoneNumber: '+14165550199' }).expect(201);
+    const contactId = contact.body.contact._id;
+    await as('get', '/api/contacts').expect(200);
+    await as('get', '/api/contacts?q=ada love').expect(200);
+    await as('get', '/api/contacts?q=416555').expect(200);
+    await as('get', `/api/contacts/${contactId}`).expect(200);
+    await as('patch', `/api/contacts/${contactId}`).send({ company: 'Analytical Engines' }).expect(200);
+    const number = await as('post', '/api/phone-numbers').send({ number: '+14165550111', isDefault: true }).expect(201);
+    await as('get', '/api/phone-numbers').expect(200);
+    await as('patch', `/api/phone-numbers/${number.body.phoneNumber._id}`).send({ label: 'Main' }).expect(200);
+    const byNumber = await as('post', '/api/calls/sdk/initiate').send({ phoneNumber: '+14165550199' }).expect(201);
+    await as('post', '/api/calls/sdk/initiate').send({ contactId }).expect(201);
+    await as('post', '/api/calls/sdk/initiate').send({ phoneNumber: '+14165550122' }).expect(201);
+    const callId = byNumber.body.call._id;
+    const page = await as('get', '/api/calls?limit=1').expect(200);
+    await as('get', `/api/calls?limit=1&cursor=${encodeURIComponent(page.body.nextCursor)}`).expect(200);
+    for (const filter of [`contactId=${contactId}`, `userId=${user.userId}`, 'status=initiated', 'direction=outbound', 'phoneNumber=%2B14165550199', 'since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z']) {
+      await as('get', `/api/calls?${filter}`).expect(200);
+    }
+    await as('get', `/api/calls/${callId}`).expect(200);
+    await as('get', `/api/calls/${newId()}`).expect(404);
+    await as('patch', `/api/calls/${callId}`).send({ status: 'ringing' }).expect(200);
+    await as('delete', `/api/contacts/${contactId}`).expect(204);
+
+    shapes = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as QueryShape)
+      .filter((shape) => ORGANIZATION_DATA.includes(shape.collection) && READS_AND_WRITES.includes(shape.method));
+    for (const collection of ORGANIZATION_DATA) {
+      const built = await app.db.collection(collection).indexes();
+      indexes[collection] = built.map((index) => index.key as Record<string, number>).filter((key) => Object.keys(key).join() !== '_id');
+    }
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(log, { force: true });
+  });
+
+  it('records the queries the routes made', () => {
+    expect(shapes.filter((shape) => shape.collection === 'calls' && shape.method === 'find').length).toBeGreaterThanOrEqual(8);
+    expect(shapes.some((shape) => shape.collection === 'contacts' && shape.method === 'find')).toBe(true);
+    expect(shapes.some((shape) => shape.collection === 'phone_numbers' && shape.method === 'find')).toBe(true);
+  });
+
+  it("names the caller's organization in every list and lookup of its data", () => {
+    expect(shapes.filter((shape) => !scopedToOrganization(shape.filter))).toEqual([]);
+  });
+
+  it('reads every page from an index that starts with the organization and yields the page in order', () => {
+    const pages = shapes.filter((shape) => shape.method === 'find' && shape.sort && !byId(shape.filter));
+    const unserved = pages.filter((shape) => {
+            // A $or of alternatives (either end of a call, either number of a contact) needs an index per branch.
+      const branches = Array.isArray(shape.filter.$or) && !('organizationId' in shape.filter) ? (shape.filter.$or as Array<Record<string, unknown>>) : [shape.filter];
+      const phoneBranches = Array.isArray(shape.filter.$and)
+        ? (shape.filter.$and as Array<Record<string, unknown>>).flatMap((clause) => (Array.isArray(clause.$or) ? (clause.$or as Array<Record<string, unknown>>) : []))
+        : [];
+      const withBranches = phoneBranches.some((branch) => 'to' in branch) ? phoneBranches.map((branch) => ({ ...shape.filter, ...branch })) : branches;
+      return withBranches.some((filter) => !servingIndex(indexes[shape.collection], filter, shape.sort!));
+    });
+    expect(unserved).toEqual([]);
+  });
+
+  it('builds no index on organization data that does not start with the organization, but the provider lookup', () => {
+    const others = ORGANIZATION_DATA.flatMap((collection) => indexes[collection].filter((keys) => Object.keys(keys)[0] !== 'organizationId').map((keys) => ({ collection, keys })));
+    expect(others).toEqual([{ collection: 'calls', keys: { provider: 1, providerCallId: 1 } }]);
+  });
+});
