@@ -11,6 +11,8 @@ interface QueryShape {
   method: string;
   filter: Record<string, unknown>;
   sort: Record<string, number> | null;
+  /** Sent while answering a request, rather than by background work (the event relay, the purges). */
+  inRequest: boolean;
 }
 
 /** The collections of an organization's data, which the API lists and looks up in. */
@@ -103,7 +105,11 @@ describe('Query shapes', () => {
   });
 
   it("names the caller's organization in every list and lookup of its data", () => {
-    expect(shapes.filter((shape) => !scopedToOrganization(shape.filter))).toEqual([]);
+    // The event relay reads a call by its _id alone, for an organization it took from a marker the
+    // request wrote: background work, which no caller's input steers.
+    const answering = shapes.filter((shape) => shape.inRequest);
+    expect(answering.length).toBeGreaterThan(shapes.length / 2);
+    expect(answering.filter((shape) => !scopedToOrganization(shape.filter))).toEqual([]);
   });
 
   it('reads every page from an index that starts with the organization and yields the page in order', () => {

@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { CallOutbox } from '../calls/call-outbox';
+import { requestContext } from '../common/logging/request-context';
 import { crashPoint } from '../common/test-crash';
 import { Environment } from '../config/environment';
 import { LeaseRecord, Leases } from '../database/lease';
@@ -78,7 +79,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     if (!calls) this.queued.set(organizationId, (calls = new Map()));
     calls.set(callId.toHexString(), callId);
     if (!this.running.has(organizationId)) {
-      const run = this.drain(organizationId).finally(() => this.running.delete(organizationId));
+      // The relay works for no request: neither its queries nor its log lines belong to the one that kicked it.
+      const run = requestContext.exit(() => this.drain(organizationId)).finally(() => this.running.delete(organizationId));
       this.running.set(organizationId, run);
     }
   }
