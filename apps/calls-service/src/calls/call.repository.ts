@@ -20,6 +20,8 @@ function asRead(call: CallRecord): QueryFilter<Call> {
     conversationId: call.conversationId,
     cost: call.cost ?? null,
     recordings: { $size: call.recordings.length },
+    // Every change of the agent's fields bumps it, and so does every other stored change.
+    eventSeq: call.eventSeq ?? null,
   };
 }
 
@@ -78,6 +80,25 @@ export class CallRepository {
   /** The provider call id each of these calls holds, if any. */
   providerCallIdsOf(ids: Types.ObjectId[]): Promise<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]> {
     return this.model.find({ _id: { $in: ids } }, { provider: 1, providerCallId: 1 }).lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();
+  }
+
+  /**
+   * For each value of `key` among the organization's calls matching `filter`: how many there are
+   * (`sumOf` 1), or the sum of a numeric field over them. Computed by the database. One accumulator per
+   * pipeline: FerretDB 1.24 computes only the first of several in one $group (the others come back 0),
+   * and it has none of the expression operators ($cond, $subtract, $dateTrunc...) that would let one
+   * pass compute several numbers; hence the fields derived for the statistics (see the schema).
+   */
+  async sumBy(organizationId: string, filter: QueryFilter<Call>, key: keyof Call, sumOf: 1 | keyof Call): Promise<{ _id: unknown; value: number }[]> {
+    return this.model.aggregate<{ _id: unknown; value: number }>([
+      { $match: scoped(organizationId, filter) },
+      { $group: { _id: `$${key}`, value: { $sum: sumOf === 1 ? 1 : `$${sumOf}` } } },
+    ]);
+  }
+
+  /** Whether any call of the organization has this outcome. */
+  async usesOutcome(organizationId: Types.ObjectId, outcomeId: Types.ObjectId): Promise<boolean> {
+    return (await this.model.exists({ organizationId, outcomeId })) !== null;
   }
 
   /**
