@@ -98,6 +98,9 @@ describe('Query shapes', () => {
     for (const filter of [`outcomeId=${outcomeId}`, 'tag=demo', 'tag=demo&tag=vip', 'q=ada', 'q=nobody']) {
       await as('get', `/api/calls?${filter}`).expect(200);
     }
+    // The export reads through a cursor, with the list's filters.
+    await as('get', '/api/calls/export?format=csv&tag=demo&q=ada').expect(200);
+    await as('get', '/api/calls/export?format=ndjson').expect(200);
     // The statistics aggregate; each pipeline's $match names the organization.
     for (const groupBy of ['user', 'day', 'outcome', 'status']) {
       await as('get', `/api/calls/stats?since=2020-01-01T00:00:00Z&until=2020-12-31T00:00:00Z&groupBy=${groupBy}&q=ada&tag=demo`).expect(200);

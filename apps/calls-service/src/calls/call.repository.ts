@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, QueryFilter, Types, UpdateQuery } from 'mongoose';
+import { Cursor, Model, QueryFilter, QueryOptions, Types, UpdateQuery } from 'mongoose';
 import { ProviderName } from '../call-model/call-event';
 import { Call, CallRecord } from './schemas/call.schema';
 
@@ -55,6 +55,14 @@ export class CallRepository {
       .sort({ startTime: -1, _id: -1 })
       .limit(limit + 1)
       .lean<CallRecord[]>();
+  }
+
+  /**
+   * The organization's calls matching `filter`, newest first, read from the database as they are
+   * consumed (batches of `batchSize`), for an export that must not hold them all. Close it when done.
+   */
+  stream(organizationId: string, filter: QueryFilter<Call>, batchSize: number): Cursor<CallRecord, QueryOptions<Call>> {
+    return this.model.find(scoped(organizationId, filter)).sort({ startTime: -1, _id: -1 }).lean<CallRecord[]>().cursor({ batchSize });
   }
 
   /** For the provider's events, which reach a call through its provider call id, whatever its organization. */

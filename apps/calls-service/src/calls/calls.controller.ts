@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { AuthUser, CurrentUser } from '@app/auth';
@@ -6,7 +6,9 @@ import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/
 import { ParseObjectIdPipe } from '../common/object-id';
 import { IdempotencyKeyHeader, IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency-key';
+import { CallExportService } from './call-export.service';
 import { CallStatsService } from './call-stats.service';
+import { ExportCallsQueryDto } from './dto/export-calls-query.dto';
 import { CallsService } from './calls.service';
 import { CallStatsQueryDto } from './dto/call-stats-query.dto';
 import { CallStatsResponseDto } from './dto/call-stats.dto';
@@ -39,6 +41,7 @@ export class CallsController {
   constructor(
     private readonly callsService: CallsService,
     private readonly statsService: CallStatsService,
+    private readonly exportService: CallExportService,
   ) {}
 
   @Post('sdk/initiate')
@@ -109,6 +112,31 @@ export class CallsController {
   @ApiErrorResponses(400, 401, { status: 422, description: '`q` matches the names of too many contacts: make it longer.' })
   async callStats(@CurrentUser() user: AuthUser, @Query() query: CallStatsQueryDto): Promise<CallStatsResponseDto> {
     return this.statsService.stats(user.organizationId, query);
+  }
+
+  @Get('export')
+  @ApiOperation({
+    summary: 'Export the organization\'s calls as CSV or NDJSON',
+    description:
+      'Every call matching the list\'s filters, newest first, streamed as it is read from the database, as a file to save ' +
+      '(`Content-Disposition`). CSV follows RFC 4180 with a header row; times are ISO 8601 in UTC; a cell that starts with ' +
+      '`=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `\'` so that spreadsheets show it as text (phone numbers ' +
+      'included); tags are joined with `, `. NDJSON has one Call per line. Rate-limited like every route: an export counts ' +
+      'as one request. A client that stops reading ends the export and its database query.',
+  })
+  @ApiOkResponse({
+    description: 'The calls, streamed.',
+    content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+    headers: {
+      'Content-Disposition': {
+        description: 'attachment, with a filename such as `calls-20261127T100000Z.csv`.',
+        schema: { type: 'string', example: 'attachment; filename="calls-20261127T100000Z.csv"' },
+      },
+    },
+  })
+  @ApiErrorResponses(400, 401, { status: 422, description: '`q` matches the names of too many contacts: make it longer.' })
+  exportCalls(@CurrentUser() user: AuthUser, @Query() query: ExportCallsQueryDto): Promise<StreamableFile> {
+    return this.exportService.export(user.organizationId, query);
   }
 
   @Get(':id')

@@ -121,6 +121,12 @@ export class OutcomesService {
     return this.outcomeModel.findOne(scoped(organizationId, outcomeId), { archived: 1 }).lean<Pick<OutcomeRecord, '_id' | 'archived'>>();
   }
 
+  /** Every outcome's name by its id, archived ones included, for exports that show names beside ids. */
+  async namesById(organizationId: string): Promise<Map<string, string>> {
+    const found = await this.outcomeModel.find({ organizationId: new Types.ObjectId(organizationId) }, { name: 1 }).lean<Pick<OutcomeRecord, '_id' | 'name'>[]>();
+    return new Map(found.map((outcome) => [outcome._id.toHexString(), outcome.name]));
+  }
+
   /** The ids of the organization's positive outcomes, archived ones included: old calls keep counting. */
   async positiveIds(organizationId: string): Promise<Types.ObjectId[]> {
     const found = await this.outcomeModel

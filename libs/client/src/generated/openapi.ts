@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the organization's calls as CSV or NDJSON
+         * @description Every call matching the list's filters, newest first, streamed as it is read from the database, as a file to save (`Content-Disposition`). CSV follows RFC 4180 with a header row; times are ISO 8601 in UTC; a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that spreadsheets show it as text (phone numbers included); tags are joined with `, `. NDJSON has one Call per line. Rate-limited like every route: an export counts as one request. A client that stops reading ends the export and its database query.
+         */
+        get: operations["exportCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/{id}": {
         parameters: {
             query?: never;
@@ -1944,6 +1964,99 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CallStatsResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `q` matches the names of too many contacts: make it longer. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    exportCalls: {
+        parameters: {
+            query?: {
+                /** @description Only calls linked to this contact. */
+                contactId?: string;
+                /** @description Only calls placed by this user. */
+                userId?: string;
+                /** @description Only calls with this status; repeat the parameter (`status=busy&status=no-answer`) for any of several. */
+                status?: ("initiated" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "canceled" | "failed")[];
+                /** @description Only calls in this direction. */
+                direction?: "outbound" | "inbound";
+                /** @description Only calls to or from this number, E.164 (spaces, dashes and parentheses after the `+` are removed; send the `+` as `%2B`, though a bare `+` is understood). */
+                phoneNumber?: string;
+                /** @description Only calls with this outcome. */
+                outcomeId?: string;
+                /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
+                tag?: string[];
+                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                q?: string;
+                /** @description Only calls that started at or after this time (ISO-8601 date-time with an offset). */
+                since?: string;
+                /** @description Only calls that started before this time (ISO-8601 date-time with an offset); not before `since`. */
+                until?: string;
+                /** @description `csv` (RFC 4180, a header row, for spreadsheets) or `ndjson` (one Call per line, as GET /api/calls/{id} answers it). */
+                format?: "csv" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calls, streamed. */
+            200: {
+                headers: {
+                    /** @description attachment, with a filename such as `calls-20261127T100000Z.csv`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
                 };
             };
             /** @description The request is malformed or a field is invalid. */
