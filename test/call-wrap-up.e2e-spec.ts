@@ -100,6 +100,12 @@ describe('After the call: outcomes, notes and tags', () => {
       await updateOutcome(admin, second, { name: 'CONNECTED' }).expect(409);
       await updateOutcome(admin, first, { name: 'connected' }).expect(200);
       await updateOutcome(testUser(admin.organizationId), first, { archived: true }).expect(403);
+      // The fuzzer's find: a null name used to reach the normaliser (500); null is only for the description.
+      const nullName = await updateOutcome(admin, first, { name: null }).expect(400);
+      expectContract('patch', OUTCOME, nullName);
+      await updateOutcome(admin, first, { positive: null }).expect(400);
+      await updateOutcome(admin, first, { archived: null }).expect(400);
+      expect((await updateOutcome(admin, first, { description: null }).expect(200)).body.outcome).toMatchObject({ name: 'connected', description: null });
       await updateOutcome(adminUser(), first, { archived: true }).expect(404);
     });
   });
@@ -267,7 +273,7 @@ describe('After the call: outcomes, notes and tags', () => {
         success: false,
         statusCode: 412,
         error: 'Precondition Failed',
-        message: 'The call was changed: it is now version 1, which If-Match does not name',
+        message: 'The call is at version 1, which If-Match does not name: send its ETag ("1", with the quotes)',
         call: won.body.call,
       });
       expect((await getCall(user, callId).expect(200)).body.call).toEqual(won.body.call);
@@ -288,15 +294,25 @@ describe('After the call: outcomes, notes and tags', () => {
       expect(last.headers.etag).toBe('"4"');
     });
 
-    it('refuses a malformed If-Match (400) and checks it against status reports too', async () => {
+    it('never matches a malformed If-Match (412, saying how to send it) and checks it against status reports too', async () => {
       const user = testUser();
       const callId = await insertCall(app, { organizationId: user.organizationId, status: 'ringing' });
 
-      const malformed = await patchCall(user, callId, { notes: 'x' }, '3').expect(400);
+      const malformed = await patchCall(user, callId, { notes: 'x' }, '0').expect(412);
       await patchCall(user, callId, { status: 'in-progress' }, '"9"').expect(412);
 
-      expect(malformed.body.message).toBe('If-Match must be * or a list of entity tags such as "3" (a call\'s ETag)');
+      expect(malformed.body.message).toBe('The call is at version 0, which If-Match does not name: send its ETag ("0", with the quotes)');
       expect((await getCall(user, callId).expect(200)).body.call).toMatchObject({ status: 'ringing', notes: null });
+    });
+  });
+
+  describe('/api/calls/stats and /api/calls/export with another method', () => {
+    it.each(['patch', 'post', 'delete'] as const)('answers %s with 405, not as if stats or export were a call id', async (method) => {
+      for (const path of ['/api/calls/stats', '/api/calls/export']) {
+        const response = await request(app.url)[method](path).set('Authorization', testUser().bearer).expect(405);
+        expect(response.headers.allow).toMatch(/GET/);
+        expect(response.body).toMatchObject({ success: false, statusCode: 405, error: 'Method Not Allowed' });
+      }
     });
   });
 

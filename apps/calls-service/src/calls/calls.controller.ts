@@ -178,8 +178,10 @@ export class CallsController {
     required: false,
     description:
       'The `ETag` of the call as the client last saw it (`"4"`), several separated by commas, or `*`. The PATCH is applied only if ' +
-      'the call still has that version; a weak tag (`W/"4"`) never matches.',
-    schema: { type: 'string', maxLength: 200, example: '"4"' },
+      'the call still has that version; a weak tag (`W/"4"`), or a value that is no list of entity tags, never matches.',
+    // No pattern: a value that is no list of entity tags is not refused but never matches (412), so the
+    // client learns the call's version either way.
+    schema: { type: 'string', example: '"4"' },
   })
   @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto, headers: ETAG_HEADER })
   @ApiErrorResponses(

@@ -1,4 +1,4 @@
-import { BadRequestException, ConflictException, Injectable, NotFoundException, OnModuleInit, PreconditionFailedException, UnprocessableEntityException } from '@nestjs/common';
+import { ConflictException, Injectable, NotFoundException, OnModuleInit, PreconditionFailedException, UnprocessableEntityException } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { AuthUser } from '@app/auth';
 import { QueryFilter, Types } from 'mongoose';
@@ -127,8 +127,9 @@ export class CallsService implements OnModuleInit {
    * decided on the current state; so is the `If-Match` check, inside the same loop.
    */
   async update(organizationId: string, id: string, dto: UpdateCallDto, ifMatchHeader?: string): Promise<CallDto> {
-    const ifMatch = parseIfMatch(ifMatchHeader);
-    if (ifMatch === null) throw new BadRequestException('If-Match must be * or a list of entity tags such as "3" (a call\'s ETag)');
+    // A header that is no list of entity tags names no version the call could have: it never matches (412).
+    const parsed = parseIfMatch(ifMatchHeader);
+    const ifMatch = parsed === null ? { tags: [] } : parsed;
     return asHttp(() => this.applyUpdate(organizationId, id, dto, ifMatch));
   }
 
@@ -170,7 +171,10 @@ export class CallsService implements OnModuleInit {
       (call) => {
         // Checked on the call as read under its lock, in the loop that writes only if it is still so.
         if (ifMatch && !ifMatches(ifMatch, etagOf(versionOf(call)))) {
-          throw new CallVersionMismatch(`The call was changed: it is now version ${versionOf(call)}, which If-Match does not name`, call);
+          throw new CallVersionMismatch(
+            `The call is at version ${versionOf(call)}, which If-Match does not name: send its ETag ("${versionOf(call)}", with the quotes)`,
+            call,
+          );
         }
         // A wrap-up alone leaves the call's telephony fields as they are.
         const plan = hasReport(report) ? planCallUpdate(call, report, new Date()) : { kind: 'apply' as const, changes: {} };

@@ -1174,17 +1174,17 @@ export interface components {
         /** @description Only the fields given change; `null` clears the description. */
         UpdateCallOutcomeRequest: {
             /**
-             * @description Unique in the organization, ignoring case; leading and trailing whitespace is removed, and something must remain.
-             * @example Meeting booked
-             */
-            name?: string;
-            /**
              * @description Leading and trailing whitespace is removed.
              * @example The contact agreed to a demo.
              */
             description?: string | null;
             /**
-             * @description Whether it counts as a success in the statistics; false unless given.
+             * @description Unique in the organization, ignoring case; leading and trailing whitespace is removed, and something must remain.
+             * @example Meeting booked
+             */
+            name?: string;
+            /**
+             * @description Whether it counts as a success in the statistics.
              * @example true
              */
             positive?: boolean;
@@ -2184,7 +2184,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The `ETag` of the call as the client last saw it (`"4"`), several separated by commas, or `*`. The PATCH is applied only if the call still has that version; a weak tag (`W/"4"`) never matches. */
+                /** @description The `ETag` of the call as the client last saw it (`"4"`), several separated by commas, or `*`. The PATCH is applied only if the call still has that version; a weak tag (`W/"4"`), or a value that is no list of entity tags, never matches. */
                 "If-Match"?: string;
             };
             path: {

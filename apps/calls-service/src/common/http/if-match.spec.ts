@@ -28,3 +28,4 @@ describe('ifMatches', () => {
     expect(ifMatches(parseIfMatch('W/"7"')!, '"7"')).toBe(false);
   });
 });
+
