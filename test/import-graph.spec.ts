@@ -12,16 +12,18 @@ const SOURCE = join(__dirname, '..', 'apps', 'calls-service', 'src');
 const RULES: Record<string, string[]> = {
   // The statuses, the changes reports and providers make, and the planner: no Nest, no mongoose, no app.
   'call-model': ['*'],
-  common: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'config', 'health', 'database'],
-  config: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'database', 'logging', 'rate-limit'],
-  database: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health'],
-  providers: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'telephony', 'health', 'database'],
+  common: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'config', 'health', 'database', 'outcomes'],
+  config: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'database', 'logging', 'rate-limit', 'outcomes'],
+  database: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'outcomes'],
+  providers: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'telephony', 'health', 'database', 'outcomes'],
   calls: ['providers', 'telephony', 'events'],
+  // Outcomes sit below calls: the calls module checks the outcome a call is given and answers whether calls have one.
+  outcomes: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony'],
   // The feed reads the calls' outboxes through what the calls module exports; the calls module never imports it.
   events: ['providers', 'telephony', 'contacts', 'phone-numbers', 'idempotency'],
-  contacts: ['calls', 'events', 'phone-numbers', 'providers', 'telephony'],
-  'phone-numbers': ['calls', 'events', 'contacts', 'providers', 'telephony'],
-  idempotency: ['calls', 'events', 'contacts', 'phone-numbers', 'providers', 'telephony'],
+  contacts: ['calls', 'events', 'phone-numbers', 'providers', 'telephony', 'outcomes'],
+  'phone-numbers': ['calls', 'events', 'contacts', 'providers', 'telephony', 'outcomes'],
+  idempotency: ['calls', 'events', 'contacts', 'phone-numbers', 'providers', 'telephony', 'outcomes'],
 };
 
 /** Packages the pure vocabulary may use: none of the framework's. */

@@ -16,8 +16,8 @@ interface QueryShape {
 }
 
 /** The collections of an organization's data, which the API lists and looks up in. */
-const ORGANIZATION_DATA = ['calls', 'contacts', 'phone_numbers'];
-const READS_AND_WRITES = ['find', 'findOne', 'countDocuments', 'updateOne', 'updateMany', 'findOneAndUpdate', 'deleteOne', 'deleteMany'];
+const ORGANIZATION_DATA = ['calls', 'contacts', 'phone_numbers', 'call_outcomes'];
+const READS_AND_WRITES = ['find', 'findOne', 'countDocuments', 'updateOne', 'updateMany', 'findOneAndUpdate', 'deleteOne', 'deleteMany', 'aggregate'];
 const RECORDER = join(__dirname, 'support', 'record-queries.js');
 
 /** Whether the filter names the organization at its top level, or in every branch of a top-level $or. */
@@ -40,6 +40,11 @@ function servingIndex(candidates: Array<Record<string, number>>, filter: Record<
     const middle = keys.slice(1, keys.length - sortKeys.length);
     return tail.every(([key, direction], i) => key === sortKeys[i][0] && direction === sortKeys[i][1]) && middle.every(([key]) => key in filter);
   });
+}
+
+function firstMatchOf(pipeline: unknown): Record<string, unknown> {
+  const first = Array.isArray(pipeline) ? (pipeline[0] as Record<string, unknown> | undefined) : undefined;
+  return (first?.$match as Record<string, unknown> | undefined) ?? {};
 }
 
 /** A query with `_id` equal to one value is served by the _id index whatever else it names. */
@@ -80,12 +85,34 @@ describe('Query shapes', () => {
     await as('get', `/api/calls/${callId}`).expect(200);
     await as('get', `/api/calls/${newId()}`).expect(404);
     await as('patch', `/api/calls/${callId}`).send({ status: 'ringing' }).expect(200);
+    // The wrap-up: outcomes, a call's outcome, notes and tags, and the filters on them.
+    const outcome = await as('post', '/api/call-outcomes').send({ name: 'Booked', positive: true }).expect(201);
+    const outcomeId = outcome.body.outcome._id;
+    const spare = await as('post', '/api/call-outcomes').send({ name: 'Spare' }).expect(201);
+    await as('get', '/api/call-outcomes').expect(200);
+    await as('get', `/api/call-outcomes/${outcomeId}`).expect(200);
+    await as('patch', `/api/call-outcomes/${outcomeId}`).send({ description: 'A demo' }).expect(200);
+    await as('patch', `/api/calls/${callId}`).send({ outcomeId, notes: 'Ada wants a demo', tags: ['demo', 'vip'] }).expect(200);
+    await as('delete', `/api/call-outcomes/${outcomeId}`).expect(409);
+    await as('delete', `/api/call-outcomes/${spare.body.outcome._id}`).expect(204);
+    for (const filter of [`outcomeId=${outcomeId}`, 'tag=demo', 'tag=demo&tag=vip', 'q=ada', 'q=nobody']) {
+      await as('get', `/api/calls?${filter}`).expect(200);
+    }
+    // The export reads through a cursor, with the list's filters.
+    await as('get', '/api/calls/export?format=csv&tag=demo&q=ada').expect(200);
+    await as('get', '/api/calls/export?format=ndjson').expect(200);
+    // The statistics aggregate; each pipeline's $match names the organization.
+    for (const groupBy of ['user', 'day', 'outcome', 'status']) {
+      await as('get', `/api/calls/stats?since=2020-01-01T00:00:00Z&until=2020-12-31T00:00:00Z&groupBy=${groupBy}&q=ada&tag=demo`).expect(200);
+    }
     await as('delete', `/api/contacts/${contactId}`).expect(204);
 
     shapes = readFileSync(log, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as QueryShape)
+      // A pipeline's filter is its first stage's $match.
+      .map((shape) => (shape.method === 'aggregate' ? { ...shape, filter: firstMatchOf(shape.filter) } : shape))
       .filter((shape) => ORGANIZATION_DATA.includes(shape.collection) && READS_AND_WRITES.includes(shape.method));
     for (const collection of ORGANIZATION_DATA) {
       const built = await app.db.collection(collection).indexes();
@@ -102,6 +129,8 @@ describe('Query shapes', () => {
     expect(shapes.filter((shape) => shape.collection === 'calls' && shape.method === 'find').length).toBeGreaterThanOrEqual(8);
     expect(shapes.some((shape) => shape.collection === 'contacts' && shape.method === 'find')).toBe(true);
     expect(shapes.some((shape) => shape.collection === 'phone_numbers' && shape.method === 'find')).toBe(true);
+    expect(shapes.some((shape) => shape.collection === 'call_outcomes' && shape.method === 'find')).toBe(true);
+    expect(shapes.filter((shape) => shape.collection === 'calls' && shape.method === 'aggregate').length).toBeGreaterThanOrEqual(20);
   });
 
   it("names the caller's organization in every list and lookup of its data", () => {

@@ -286,6 +286,8 @@ describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
     it('answers 503 with Retry-After when the call stays locked by other requests, and takes the retry', async () => {
       const call = await recordCall();
       await accept(ice(SINCH_CALL, call));
+      // The relay takes the call's lock to settle its outbox; the test's lock goes in once it has let go.
+      await relayed(app);
       const locks = app.db.collection<{ _id: Types.ObjectId; token: string; expiresAt: Date }>('call_locks');
       await locks.insertOne({ _id: new Types.ObjectId(call._id), token: 'someone-else', expiresAt: new Date(Date.now() + 60_000) });
 

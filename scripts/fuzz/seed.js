@@ -35,7 +35,7 @@ function organization(name, secret) {
 }
 
 /**
- * A few contacts, calls (one of them over) and caller IDs, so that reads, searches and pages have
+ * A few contacts, calls (one of them over and wrapped up), outcomes and caller IDs, so that reads, searches and pages have
  * something to find and the fuzzer has real ids to reuse.
  * @param {string} url
  * @param {Organization} org
@@ -55,6 +55,10 @@ async function seed(url, org) {
   const answered = (await call(url, org, 'POST', '/api/calls/sdk/initiate', { phoneNumber: '+442071838750' })).call;
   await call(url, org, 'PATCH', `/api/calls/${answered._id}`, { status: 'in-progress', providerCallId: randomBytes(8).toString('hex') });
   await call(url, org, 'PATCH', `/api/calls/${answered._id}`, { status: 'completed' });
+  // Outcomes, one of them on the call that is over, with notes and tags for the filters to find.
+  const booked = (await call(url, org, 'POST', '/api/call-outcomes', { name: 'Meeting booked', positive: true })).outcome;
+  await call(url, org, 'POST', '/api/call-outcomes', { name: 'Left voicemail', description: 'No answer; a message was left.' });
+  await call(url, org, 'PATCH', `/api/calls/${answered._id}`, { outcomeId: booked._id, notes: 'Wants a demo', tags: ['demo', 'vip'] });
   await call(url, org, 'POST', '/api/phone-numbers', { number: '+14165550100', label: 'Toronto', isDefault: true });
   await call(url, org, 'POST', '/api/phone-numbers', { number: '+442071838751', label: 'London' });
 }

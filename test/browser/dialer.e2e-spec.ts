@@ -105,6 +105,35 @@ describe('/api/calls from a dialer page in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('wraps a call up with the ETag it read as If-Match, and reads the 412 when a colleague changed it first', async () => {
+    const { errors } = await openPage(dialer.origin);
+
+    const result = await page.evaluate(
+      async (api, token) => {
+        const client = window.CallsClient.createCallsClient({ baseUrl: api, token });
+        const call = window.CallsClient.unwrap(await client.POST('/api/calls/sdk/initiate', { body: { phoneNumber: '+14165550199' } })).call;
+        const path = { path: { id: call._id } };
+        const read = await client.GET('/api/calls/{id}', { params: path });
+        const etag = read.response.headers.get('ETag') ?? '';
+        const first = await client.PATCH('/api/calls/{id}', { params: { ...path, header: { 'If-Match': etag } }, body: { notes: 'Wants a demo', tags: ['demo'] } });
+        const stale = await client.PATCH('/api/calls/{id}', { params: { ...path, header: { 'If-Match': etag } }, body: { notes: 'Overwrites unseen' } });
+        const result = {
+          etag,
+          statuses: [first.response.status, stale.response.status],
+          newEtag: first.response.headers.get('ETag'),
+          notesNow: (stale.error as { call?: { notes: string } } | undefined)?.call?.notes,
+        };
+        document.getElementById('log')!.textContent = JSON.stringify(result, null, 2);
+        return result;
+      },
+      app.url,
+      user.token,
+    );
+
+    expect(result).toEqual({ etag: '"1"', statuses: [200, 412], newEtag: '"2"', notesNow: 'Wants a demo' });
+    expect(errors.filter((error) => !/status of 412/.test(error))).toEqual([]);
+  });
+
   it('reads the rate-limit headers', async () => {
     await openPage(dialer.origin);
 

@@ -52,6 +52,9 @@ export interface CallSeed {
   duration?: number | null;
   providerCallId?: string | null;
   endReason?: string | null;
+  outcomeId?: string | null;
+  notes?: string | null;
+  tags?: string[];
 }
 
 /** A call as initiate makes it (newCallRecord), with the seed's fields; seeded calls have no call token, as calls recorded before it existed. */
@@ -61,6 +64,7 @@ function newCall(seed: CallSeed) {
     userId: seed.userId ?? new Types.ObjectId(),
     provider: 'sinch',
     status: seed.status as CallStatus | undefined,
+    outcomeId: seed.outcomeId ? new Types.ObjectId(seed.outcomeId) : null,
     callToken: null,
     from: seed.from ?? '+14165550100',
     to: seed.to ?? '+14165550199',

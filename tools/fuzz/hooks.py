@@ -62,6 +62,13 @@ QUERY_PHONE_PATTERN = r"^(?:\+[ ()-]*| )[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$"
 TIME_ID_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{26}[AEIMQUYcgkosw048]$"
 CALLBACK_OPERATION = "handleProviderCallback"
 REPORT_OPERATION = "updateCall"
+STATS_OPERATION = "callStats"
+# The statistics' longest range, which a schema cannot state (see CallStatsQueryDto).
+_MAX_STATS_RANGE = timedelta(days=366)
+# openapi.yaml's pattern for an IANA time-zone name; a drawn name that fits it is rarely a zone that
+# exists, so it is replaced by a real one (as drawn phone numbers are by real numbers).
+TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$"
+_REAL_TIME_ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns"]
 
 _MAX_PHONE_LENGTH = 32
 _DIGIT = re.compile(r"[0-9]")
@@ -180,6 +187,12 @@ def map_case(context: schemathesis.HookContext, case: schemathesis.Case) -> sche
         since, until = _instant(case.query.get("since")), _instant(case.query.get("until"))
         if since and until and until < since:
             case.query["since"], case.query["until"] = case.query["until"], case.query["since"]
+            since, until = until, since
+        zone = case.query.get("timeZone")
+        if isinstance(zone, str) and re.match(TIME_ZONE_PATTERN, zone) and zone not in _REAL_TIME_ZONES:
+            case.query["timeZone"] = _REAL_TIME_ZONES[zlib.crc32(zone.encode()) % len(_REAL_TIME_ZONES)]
+        if case.operation.definition.raw.get("operationId") == STATS_OPERATION and since and until and until - since > _MAX_STATS_RANGE:
+            case.query["since"] = (until - _MAX_STATS_RANGE).isoformat()
     return case
 
 

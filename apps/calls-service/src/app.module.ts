@@ -9,6 +9,7 @@ import { ContactsModule } from './contacts/contacts.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { OutcomesModule } from './outcomes/outcomes.module';
 import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 import { TelephonyModule } from './telephony/telephony.module';
 
@@ -34,6 +35,7 @@ import { TelephonyModule } from './telephony/telephony.module';
     }),
     ContactsModule,
     PhoneNumbersModule,
+    OutcomesModule,
     CallsModule,
     TelephonyModule,
     EventsModule,

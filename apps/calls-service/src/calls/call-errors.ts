@@ -22,3 +22,13 @@ export class ProviderCallIdTaken extends CallConflict {}
 
 /** Well-formed, but impossible for this call or at this time. */
 export class CallChangeInvalid extends Error {}
+
+/** The client's `If-Match` names a version the call no longer has; carries the call as it is. */
+export class CallVersionMismatch extends Error {
+  constructor(
+    message: string,
+    readonly call: CallRecord,
+  ) {
+    super(message);
+  }
+}

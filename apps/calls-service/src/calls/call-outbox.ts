@@ -22,6 +22,9 @@ const EVENT_FIELDS = [
   'endReason',
   'cost',
   'recordings',
+  'outcomeId',
+  'notes',
+  'tags',
 ] as const;
 
 /** A mark whose call does not exist is kept this long: the call's insert follows its mark within moments. */
@@ -43,17 +46,21 @@ export function eventTypeOf(before: CallRecord | null, after: CallRecord, change
 
 /** The fields whose stored value differs between `before` and `after`. */
 export function changedFields(before: CallRecord, after: CallRecord): string[] {
-  return EVENT_FIELDS.filter((field) => JSON.stringify(before[field] ?? null) !== JSON.stringify(after[field] ?? null));
+  // Calls recorded before a field existed lack it: absent is the field's empty value, not a change.
+  const stored = (call: CallRecord, field: (typeof EVENT_FIELDS)[number]) => JSON.stringify(call[field] ?? (field === 'tags' ? [] : null));
+  return EVENT_FIELDS.filter((field) => stored(before, field) !== stored(after, field));
 }
 
 /** The event of the change from `before` (null: the call is new) to `after`, the call's next in its order. */
 export function pendingEventFor(before: CallRecord | null, after: CallRecord, changes: string[], now: Date): PendingCallEvent {
+  const seq = (before?.eventSeq ?? 0) + 1;
   return {
-    seq: (before?.eventSeq ?? 0) + 1,
+    seq,
     type: eventTypeOf(before, after, changes),
     createdAt: now,
     changes,
-    call: JSON.stringify(toCallDto(after)),
+    // The call as stored with this event, whose version is the event's number in the call's order.
+    call: JSON.stringify(toCallDto({ ...after, eventSeq: seq })),
   };
 }
 

@@ -8,7 +8,7 @@ describe('newCallRecord', () => {
     expect(Object.keys(newCallRecord({ ...fields, status: 'completed', callToken: null }))).toEqual([
       '_id', 'organizationId', 'userId', 'provider', 'providerCallId', 'callToken', 'direction', 'status', 'from', 'to', 'contactId',
       'conversationId', 'providerPhoneNumber', 'startTime', 'answerTime', 'endTime', 'duration', 'endReason', 'cost', 'recordings',
-      'createdAt', 'updatedAt',
+      'outcomeId', 'notes', 'tags', 'tagKeys', 'startQuarterHour', 'ringSeconds', 'createdAt', 'updatedAt',
     ]);
   });
 

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { newCallToken } from './call-token';
+import { quarterHourOf, ringSecondsOf, tagKey } from '../call-model/call-wrap-up';
 import type { CallRecord } from './schemas/call.schema';
 
 // No Nest here, so that the tests' factories and the bench's seed (the built .js) can make records too.
@@ -24,6 +25,8 @@ export function newCallRecord(fields: NewCallFields, now: Date = new Date()): Ca
   const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<CallRecord>;
   const or = <K extends keyof CallRecord>(key: K, fallback: CallRecord[K]): CallRecord[K] => (key in given ? (given[key] as CallRecord[K]) : fallback);
   const startTime = or('startTime', now);
+  const answerTime = or('answerTime', null);
+  const tags = or('tags', []);
   // In the schema's field order, which is the order stored: the document's bytes are what mongoose wrote.
   return {
     _id: new Types.ObjectId(fields._id),
@@ -40,12 +43,19 @@ export function newCallRecord(fields: NewCallFields, now: Date = new Date()): Ca
     conversationId: or('conversationId', null),
     providerPhoneNumber: or('providerPhoneNumber', fields.from),
     startTime,
-    answerTime: or('answerTime', null),
+    answerTime,
     endTime: or('endTime', null),
     duration: or('duration', null),
     endReason: or('endReason', null),
     cost: or('cost', null),
     recordings: or('recordings', []),
+    outcomeId: or('outcomeId', null),
+    notes: or('notes', null),
+    tags,
+    // Derived from the fields above, as the writer derives them when those change.
+    tagKeys: tags.map(tagKey),
+    startQuarterHour: quarterHourOf(startTime),
+    ringSeconds: answerTime ? ringSecondsOf(startTime, answerTime) : null,
     createdAt: or('createdAt', startTime),
     updatedAt: or('updatedAt', startTime),
   };

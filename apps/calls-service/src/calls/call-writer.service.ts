@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { UpdateQuery } from 'mongoose';
 import { PlannedChanges } from '../call-model/call-update';
+import { ringSecondsOf, tagKey } from '../call-model/call-wrap-up';
 import { CallConflict, ProviderCallIdTaken } from './call-errors';
 import { crashPoint } from '../common/test-crash';
 import { CallOutbox, changedFields, pendingEventFor } from './call-outbox';
@@ -18,10 +19,14 @@ export interface ProviderFacts {
   recording?: Recording;
 }
 
+/** What the agent records of a call, theirs to change at any status. */
+export type WrapUpChanges = Partial<Pick<CallRecord, 'outcomeId' | 'notes' | 'tags'>>;
+
 /** What to write on a call as read. */
 export interface CallWrite {
   changes: PlannedChanges;
   facts?: ProviderFacts;
+  wrapUp?: WrapUpChanges;
 }
 
 /**
@@ -64,7 +69,7 @@ export class CallWriter {
    * first, for the dialer's report or for the provider's events (which only ever reach the call that holds
    * their id, or the call their signed ICE names).
    */
-  private async write(call: CallRecord, { changes, facts = {} }: CallWrite, source: ClaimSource): Promise<CallRecord | null> {
+  private async write(call: CallRecord, { changes, facts = {}, wrapUp = {} }: CallWrite, source: ClaimSource): Promise<CallRecord | null> {
     const { providerCallId } = changes;
     let claimed = false;
     if (providerCallId) {
@@ -84,7 +89,10 @@ export class CallWriter {
       claimed = outcome === 'claimed';
     }
     const now = new Date();
-    const set: Partial<CallRecord> = { ...changes, ...(facts.cost ? { cost: facts.cost } : {}), updatedAt: now };
+    const set: Partial<CallRecord> = { ...changes, ...wrapUp, ...(facts.cost ? { cost: facts.cost } : {}), updatedAt: now };
+    // Derived fields the statistics group and sum by, written with what they derive from.
+    if (wrapUp.tags) set.tagKeys = wrapUp.tags.map(tagKey);
+    if (changes.answerTime) set.ringSeconds = ringSecondsOf(call.startTime, changes.answerTime);
     const update: UpdateQuery<Call> = { $set: set };
     const push: Record<string, unknown> = {};
     if (facts.recording) push.recordings = facts.recording;

@@ -33,7 +33,22 @@ export function toCallDto(call: CallRecord): CallDto {
       type: recording.type,
       createdAt: recording.createdAt.toISOString(),
     })),
+    // Calls recorded before the wrap-up fields existed have none of them.
+    outcomeId: call.outcomeId ? call.outcomeId.toHexString() : null,
+    notes: call.notes ?? null,
+    tags: call.tags ?? [],
+    version: versionOf(call),
     createdAt: call.createdAt.toISOString(),
     updatedAt: call.updatedAt.toISOString(),
   };
+}
+
+/** Every stored change of a call bumps its eventSeq (call-outbox.ts); calls older than the outbox have none yet. */
+export function versionOf(call: Pick<CallRecord, 'eventSeq'>): number {
+  return call.eventSeq ?? 0;
+}
+
+/** A call's version as an entity tag: strong, since one version is one stored state of the call. */
+export function etagOf(version: number): string {
+  return `"${version}"`;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, QueryFilter, Types, UpdateQuery } from 'mongoose';
+import { Cursor, Model, QueryFilter, QueryOptions, Types, UpdateQuery } from 'mongoose';
 import { ProviderName } from '../call-model/call-event';
 import { Call, CallRecord } from './schemas/call.schema';
 
@@ -20,6 +20,8 @@ function asRead(call: CallRecord): QueryFilter<Call> {
     conversationId: call.conversationId,
     cost: call.cost ?? null,
     recordings: { $size: call.recordings.length },
+    // Every change of the agent's fields bumps it, and so does every other stored change.
+    eventSeq: call.eventSeq ?? null,
   };
 }
 
@@ -55,6 +57,14 @@ export class CallRepository {
       .lean<CallRecord[]>();
   }
 
+  /**
+   * The organization's calls matching `filter`, newest first, read from the database as they are
+   * consumed (batches of `batchSize`), for an export that must not hold them all. Close it when done.
+   */
+  stream(organizationId: string, filter: QueryFilter<Call>, batchSize: number): Cursor<CallRecord, QueryOptions<Call>> {
+    return this.model.find(scoped(organizationId, filter)).sort({ startTime: -1, _id: -1 }).lean<CallRecord[]>().cursor({ batchSize });
+  }
+
   /** For the provider's events, which reach a call through its provider call id, whatever its organization. */
   findById(id: Types.ObjectId): Promise<CallRecord | null> {
     return this.model.findById(id).lean<CallRecord>();
@@ -78,6 +88,25 @@ export class CallRepository {
   /** The provider call id each of these calls holds, if any. */
   providerCallIdsOf(ids: Types.ObjectId[]): Promise<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]> {
     return this.model.find({ _id: { $in: ids } }, { provider: 1, providerCallId: 1 }).lean<Pick<CallRecord, '_id' | 'provider' | 'providerCallId'>[]>();
+  }
+
+  /**
+   * For each value of `key` among the organization's calls matching `filter`: how many there are
+   * (`sumOf` 1), or the sum of a numeric field over them. Computed by the database. One accumulator per
+   * pipeline: FerretDB 1.24 computes only the first of several in one $group (the others come back 0),
+   * and it has none of the expression operators ($cond, $subtract, $dateTrunc...) that would let one
+   * pass compute several numbers; hence the fields derived for the statistics (see the schema).
+   */
+  async sumBy(organizationId: string, filter: QueryFilter<Call>, key: keyof Call, sumOf: 1 | keyof Call): Promise<{ _id: unknown; value: number }[]> {
+    return this.model.aggregate<{ _id: unknown; value: number }>([
+      { $match: scoped(organizationId, filter) },
+      { $group: { _id: `$${key}`, value: { $sum: sumOf === 1 ? 1 : `$${sumOf}` } } },
+    ]);
+  }
+
+  /** Whether any call of the organization has this outcome. */
+  async usesOutcome(organizationId: Types.ObjectId, outcomeId: Types.ObjectId): Promise<boolean> {
+    return (await this.model.exists({ organizationId, outcomeId })) !== null;
   }
 
   /**

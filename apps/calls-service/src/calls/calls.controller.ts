@@ -1,16 +1,36 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { FastifyReply } from 'fastify';
 import { AuthUser, CurrentUser } from '@app/auth';
 import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
 import { IdempotencyKeyHeader, IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency-key';
+import { CallExportService } from './call-export.service';
+import { CallStatsService } from './call-stats.service';
+import { ExportCallsQueryDto } from './dto/export-calls-query.dto';
 import { CallsService } from './calls.service';
-import { CallConflictResponseDto, CallListResponseDto, CallResponseDto } from './dto/call.dto';
+import { CallStatsQueryDto } from './dto/call-stats-query.dto';
+import { CallStatsResponseDto } from './dto/call-stats.dto';
+import { etagOf } from './call.mapper';
+import { CallConflictResponseDto, CallDto, CallListResponseDto, CallPreconditionFailedResponseDto, CallResponseDto } from './dto/call.dto';
 import { InitiateCallResponseDto } from './dto/initiate-call-response.dto';
 import { InitiateCallDto } from './dto/initiate-call.dto';
 import { ListCallsQueryDto } from './dto/list-calls-query.dto';
 import { UpdateCallDto } from './dto/update-call.dto';
+
+const ETAG_HEADER = {
+  ETag: {
+    description: 'The call\'s version (its `version`, in quotes): send it back as `If-Match` with a PATCH.',
+    schema: { type: 'string', pattern: '^"[0-9]+"$' },
+  },
+};
+
+/** Every answer that carries one call carries its version as the ETag. */
+function withEtag(reply: FastifyReply, call: CallDto): CallDto {
+  void reply.header('ETag', etagOf(call.version));
+  return call;
+}
 
 const CallIdParam = () => ApiParam({ name: 'id', description: 'The call\'s id.', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } });
 
@@ -18,7 +38,11 @@ const CallIdParam = () => ApiParam({ name: 'id', description: 'The call\'s id.',
 @ApiOperatingErrorResponses()
 @Controller('calls')
 export class CallsController {
-  constructor(private readonly callsService: CallsService) {}
+  constructor(
+    private readonly callsService: CallsService,
+    private readonly statsService: CallStatsService,
+    private readonly exportService: CallExportService,
+  ) {}
 
   @Post('sdk/initiate')
   @HttpCode(HttpStatus.CREATED)
@@ -70,18 +94,62 @@ export class CallsController {
       'meanwhile appear on a fresh first page, so paging never repeats or skips a call.',
   })
   @ApiOkResponse({ description: 'One page of calls.', type: CallListResponseDto })
-  @ApiErrorResponses(400, 401)
+  @ApiErrorResponses(400, 401, { status: 422, description: '`q` matches the names of too many contacts: make it longer.' })
   async listCalls(@CurrentUser() user: AuthUser, @Query() query: ListCallsQueryDto): Promise<CallListResponseDto> {
     return { success: true, ...(await this.callsService.list(user.organizationId, query)) };
+  }
+
+  // Before ':id', which would otherwise take `stats` for a call id.
+  @Get('stats')
+  @ApiOperation({
+    summary: 'Count the organization\'s calls, grouped by user, day, outcome or status',
+    description:
+      'Over the calls that started in [`since`, `until`) and match the list\'s other filters, for each group: how many calls, ' +
+      'how many were answered and the rate, the talk time and its mean over answered calls, the mean ring time, and how ' +
+      'many have a positive outcome. Computed by the database (see docs/wrap-up.md for what that costs).',
+  })
+  @ApiOkResponse({ description: 'The groups that have calls.', type: CallStatsResponseDto })
+  @ApiErrorResponses(400, 401, { status: 422, description: '`q` matches the names of too many contacts: make it longer.' })
+  async callStats(@CurrentUser() user: AuthUser, @Query() query: CallStatsQueryDto): Promise<CallStatsResponseDto> {
+    return this.statsService.stats(user.organizationId, query);
+  }
+
+  @Get('export')
+  @ApiOperation({
+    summary: 'Export the organization\'s calls as CSV or NDJSON',
+    description:
+      'Every call matching the list\'s filters, newest first, streamed as it is read from the database, as a file to save ' +
+      '(`Content-Disposition`). CSV follows RFC 4180 with a header row; times are ISO 8601 in UTC; a cell that starts with ' +
+      '`=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `\'` so that spreadsheets show it as text (phone numbers ' +
+      'included); tags are joined with `, `. NDJSON has one Call per line. Rate-limited like every route: an export counts ' +
+      'as one request. A client that stops reading ends the export and its database query.',
+  })
+  @ApiOkResponse({
+    description: 'The calls, streamed.',
+    content: { 'text/csv': { schema: { type: 'string' } }, 'application/x-ndjson': { schema: { type: 'string' } } },
+    headers: {
+      'Content-Disposition': {
+        description: 'attachment, with a filename such as `calls-20261127T100000Z.csv`.',
+        schema: { type: 'string', example: 'attachment; filename="calls-20261127T100000Z.csv"' },
+      },
+    },
+  })
+  @ApiErrorResponses(400, 401, { status: 422, description: '`q` matches the names of too many contacts: make it longer.' })
+  exportCalls(@CurrentUser() user: AuthUser, @Query() query: ExportCallsQueryDto): Promise<StreamableFile> {
+    return this.exportService.export(user.organizationId, query);
   }
 
   @Get(':id')
   @CallIdParam()
   @ApiOperation({ summary: 'Get a call' })
-  @ApiOkResponse({ description: 'The call.', type: CallResponseDto })
+  @ApiOkResponse({ description: 'The call.', type: CallResponseDto, headers: ETAG_HEADER })
   @ApiErrorResponses(400, 401, 404)
-  async getCall(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<CallResponseDto> {
-    return { success: true, call: await this.callsService.findOne(user.organizationId, id) };
+  async getCall(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<CallResponseDto> {
+    return { success: true, call: withEtag(reply, await this.callsService.findOne(user.organizationId, id)) };
   }
 
   @Patch(':id')
@@ -99,9 +167,23 @@ export class CallsController {
       'the provider\'s id for one call: another call of the organization holding it is 409. Which call a provider id belongs ' +
       'to is decided by the provider\'s signed ICE, never by a report, and no answer says whether another organization\'s call ' +
       'holds it: such a report is answered as if the id were free and stored on the call as reported, but the provider\'s ' +
-      'events keep going to the call the ICE bound.',
+      'events keep going to the call the ICE bound.\n\n' +
+      'What the agent records after the call (`outcomeId`, `notes`, `tags`) is theirs to change at any status; each change ' +
+      'is a `call.updated` event naming the fields it changed. Two agents, or a retried request, can avoid overwriting each ' +
+      'other unseen by sending the `ETag` of the call they saw as `If-Match`: if the call changed since, nothing is written ' +
+      'and the answer is 412 with the call as it is now. Without `If-Match` the last write wins.',
   })
-  @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto })
+  @ApiHeader({
+    name: 'If-Match',
+    required: false,
+    description:
+      'The `ETag` of the call as the client last saw it (`"4"`), several separated by commas, or `*`. The PATCH is applied only if ' +
+      'the call still has that version; a weak tag (`W/"4"`), or a value that is no list of entity tags, never matches.',
+    // No pattern: a value that is no list of entity tags is not refused but never matches (412), so the
+    // client learns the call's version either way.
+    schema: { type: 'string', example: '"4"' },
+  })
+  @ApiOkResponse({ description: 'The call as stored after the report.', type: CallResponseDto, headers: ETAG_HEADER })
   @ApiErrorResponses(
     400,
     401,
@@ -114,12 +196,17 @@ export class CallsController {
         'until the wait ran out. The body carries the call as it is.',
       type: CallConflictResponseDto,
     },
+    {
+      status: 412,
+      description: 'The call no longer has the version `If-Match` names: nothing was written. The body carries the call as it is now.',
+      type: CallPreconditionFailedResponseDto,
+    },
     413,
     415,
     {
       status: 422,
       description:
-        'The report does not fit the call or the clock: a time before the call\'s `startTime` or more than 60 seconds ahead of ' +
+        'The `outcomeId` is not an outcome of the organization, or is archived (and not the call\'s already), or the report does not fit the call or the clock: a time before the call\'s `startTime` or more than 60 seconds ahead of ' +
         'the server\'s clock, an `answerTime` for a call that has not been answered or that ends `busy`, `no-answer` or ' +
         '`canceled`, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`.',
     },
@@ -128,7 +215,9 @@ export class CallsController {
     @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: UpdateCallDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CallResponseDto> {
-    return { success: true, call: await this.callsService.update(user.organizationId, id, dto) };
+    return { success: true, call: withEtag(reply, await this.callsService.update(user.organizationId, id, dto, ifMatch)) };
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { ContactsModule } from '../contacts/contacts.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { OutcomesModule } from '../outcomes/outcomes.module';
 import { PhoneNumbersModule } from '../phone-numbers/phone-numbers.module';
 import { CallEventsService } from './call-events.service';
 import { CallOutbox } from './call-outbox';
@@ -9,6 +10,8 @@ import { CallLockService } from './call-lock.service';
 import { CallWriter } from './call-writer.service';
 import { CallRepository } from './call.repository';
 import { CallsController } from './calls.controller';
+import { CallExportService } from './call-export.service';
+import { CallStatsService } from './call-stats.service';
 import { CallsService } from './calls.service';
 import { ProviderCallIdService } from './provider-call-id.service';
 import { CallEventEntry, CallEventEntrySchema } from './schemas/call-event.schema';
@@ -29,9 +32,10 @@ import { ProviderCallId, ProviderCallIdSchema } from './schemas/provider-call-id
     ContactsModule,
     IdempotencyModule,
     PhoneNumbersModule,
+    OutcomesModule,
   ],
   controllers: [CallsController],
-  providers: [CallsService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, CallOutbox],
+  providers: [CallsService, CallStatsService, CallExportService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, CallOutbox],
   // The telephony module hands provider events to the calls they belong to; the events module relays the outboxes.
   exports: [CallEventsService, CallOutbox],
 })

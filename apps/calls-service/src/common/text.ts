@@ -42,3 +42,9 @@ export function containsNul(value: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Text as a literal regular expression. A NUL byte is written as the escape `\x00`: a BSON regex is a
+ * C string, and the driver refuses to send one that holds a NUL (which used to answer 500).
+ */
+export const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\0/g, '\\x00');

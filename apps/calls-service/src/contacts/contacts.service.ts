@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { decodeIdCursor, encodeIdCursor } from '../common/cursor';
 import { invalidCursor } from '../common/object-id';
-import { trimmed } from '../common/text';
+import { escapeRegExp, trimmed } from '../common/text';
 import { toContactDto } from './contact.mapper';
 import { ContactDto } from './dto/contact.dto';
 import { CreateContactDto } from './dto/create-contact.dto';
@@ -14,11 +14,6 @@ import { Contact, ContactRecord } from './schemas/contact.schema';
 const MAX_SEARCH_WORDS = 5;
 /** A query of digits and the separators people type is a number (or the start of one). */
 const NUMBER_QUERY = /^\+?[\d\s()-]*\d[\d\s()-]*$/;
-/**
- * A word as a literal pattern. A NUL byte is written as the escape `\x00`: a BSON regex is a C
- * string, and the driver refuses to send one that holds a NUL (which used to answer 500).
- */
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\0/g, '\\x00');
 
 @Injectable()
 export class ContactsService {
@@ -57,6 +52,19 @@ export class ContactsService {
       contacts: contacts.map(toContactDto),
       nextCursor: hasMore ? encodeIdCursor(contacts[contacts.length - 1]._id) : null,
     };
+  }
+
+  /**
+   * The ids of the organization's contacts whose first or last name contains `text`, ignoring case, at
+   * most `max` + 1 of them: one more than the caller takes tells it that there are too many.
+   */
+  async idsWithNameContaining(organizationId: string, text: string, max: number): Promise<Types.ObjectId[]> {
+    const pattern = new RegExp(escapeRegExp(text), 'i');
+    const found = await this.contactModel
+      .find({ organizationId: new Types.ObjectId(organizationId), $or: [{ firstName: pattern }, { lastName: pattern }] }, { _id: 1 })
+      .limit(max + 1)
+      .lean<Pick<ContactRecord, '_id'>[]>();
+    return found.map((contact) => contact._id);
   }
 
   async findOne(organizationId: string, id: string): Promise<ContactDto> {

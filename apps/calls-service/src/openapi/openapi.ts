@@ -16,6 +16,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .setVersion('1.0.0')
       .addServer('/', 'This service')
       .addTag('calls', 'Phone calls: recording them as they are placed, following their status, and finding them again.')
+      .addTag('call-outcomes', 'What can come of a call, as the organization\'s admins define it; agents choose one for each call.')
       .addTag('contacts', 'The people the organization calls.')
       .addTag('events', 'Every change to a call, as a feed to page through.')
       .addTag('health', 'Liveness and readiness, for orchestrators and load balancers.')

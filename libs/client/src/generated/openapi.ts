@@ -84,6 +84,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/calls/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Count the organization's calls, grouped by user, day, outcome or status
+         * @description Over the calls that started in [`since`, `until`) and match the list's other filters, for each group: how many calls, how many were answered and the rate, the talk time and its mean over answered calls, the mean ring time, and how many have a positive outcome. Computed by the database (see docs/wrap-up.md for what that costs).
+         */
+        get: operations["callStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/calls/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export the organization's calls as CSV or NDJSON
+         * @description Every call matching the list's filters, newest first, streamed as it is read from the database, as a file to save (`Content-Disposition`). CSV follows RFC 4180 with a header row; times are ISO 8601 in UTC; a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` so that spreadsheets show it as text (phone numbers included); tags are joined with `, `. NDJSON has one Call per line. Rate-limited like every route: an export counts as one request. A client that stops reading ends the export and its database query.
+         */
+        get: operations["exportCalls"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/calls/{id}": {
         parameters: {
             query?: never;
@@ -101,6 +141,8 @@ export interface paths {
         /**
          * Report what the SDK saw of a call
          * @description Reports what the SDK saw. The status only moves forward (`initiated`, `ringing`, `in-progress`, then one of `completed`, `busy`, `no-answer`, `canceled`, `failed`), may skip steps, and never changes once it is terminal; reporting the status the call already has changes nothing, so a retried report succeeds. The other fields are filled once: a value for a field that is already set is ignored, so late information fills a gap but never overwrites. When the call ends, `duration` is computed as `endTime - answerTime` in whole seconds, or 0 for a call that was never answered; an end reported without `endTime` ended now. A call that was answered ends `completed`, or `failed` keeping its talk time; `busy`, `no-answer` and `canceled` mean nobody answered, so they never carry an `answerTime`. A `providerCallId` is the provider's id for one call: another call of the organization holding it is 409. Which call a provider id belongs to is decided by the provider's signed ICE, never by a report, and no answer says whether another organization's call holds it: such a report is answered as if the id were free and stored on the call as reported, but the provider's events keep going to the call the ICE bound.
+         *
+         *     What the agent records after the call (`outcomeId`, `notes`, `tags`) is theirs to change at any status; each change is a `call.updated` event naming the fields it changed. Two agents, or a retried request, can avoid overwriting each other unseen by sending the `ETag` of the call they saw as `If-Match`: if the call changed since, nothing is written and the answer is 412 with the call as it is now. Without `If-Match` the last write wins.
          */
         patch: operations["updateCall"];
         trace?: never;
@@ -185,6 +227,52 @@ export interface paths {
         head?: never;
         /** Change a caller ID number, its default mark or its users (admins only) */
         patch: operations["updatePhoneNumber"];
+        trace?: never;
+    };
+    "/api/call-outcomes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organization's call outcomes
+         * @description Oldest first, archived ones included, 100 to a page unless `limit` says otherwise.
+         */
+        get: operations["listOutcomes"];
+        put?: never;
+        /** Define a call outcome (admins only) */
+        post: operations["createOutcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/call-outcomes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a call outcome */
+        get: operations["getOutcome"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a call outcome no call has (admins only)
+         * @description An outcome that calls have cannot be deleted: archive it instead.
+         */
+        delete: operations["deleteOutcome"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename, describe, or archive a call outcome (admins only)
+         * @description An archived outcome stays on the calls that have it, and in the statistics, but no call can be given it until it is unarchived.
+         */
+        patch: operations["updateOutcome"];
         trace?: never;
     };
     "/api/calls/webhooks/{provider}": {
@@ -571,6 +659,26 @@ export interface components {
             /** @description Recordings of the call. */
             recordings: components["schemas"]["Recording"][];
             /**
+             * @description What came of the call: one of the organization's outcomes, if the agent chose one.
+             * @example null
+             */
+            outcomeId: string | null;
+            /**
+             * @description The agent's notes, plain text.
+             * @example null
+             */
+            notes: string | null;
+            /**
+             * @description The agent's tags, in the order given.
+             * @example []
+             */
+            tags: string[];
+            /**
+             * @description The call's version: it grows with every change of the call, and the `ETag` of a GET or PATCH is this number in quotes. Send it as `If-Match` with a PATCH so that the change is refused (412) if somebody changed the call meanwhile.
+             * @example 1
+             */
+            version: number;
+            /**
              * Format: date-time
              * @example 2026-11-27T10:00:00.000Z
              */
@@ -664,6 +772,68 @@ export interface components {
              */
             nextCursor: string | null;
         };
+        /** @description The numbers of one group of calls. */
+        CallStatsGroup: {
+            /**
+             * @description What the group is: a user id, a day (`YYYY-MM-DD` in `timeZone`), an outcome id (null for calls without one), or a status.
+             * @example 2026-11-27
+             */
+            key: string | null;
+            /**
+             * @description How many calls.
+             * @example 40
+             */
+            calls: number;
+            /**
+             * @description How many were answered: they have an `answerTime`, or are `in-progress` or `completed`.
+             * @example 25
+             */
+            answered: number;
+            /**
+             * @description `answered` / `calls`.
+             * @example 0.625
+             */
+            answerRate: number;
+            /**
+             * @description The sum of the calls' `duration`.
+             * @example 5400
+             */
+            talkSeconds: number;
+            /**
+             * @description `talkSeconds` / `answered`; null when none was answered.
+             * @example 216
+             */
+            averageTalkSeconds: number | null;
+            /**
+             * @description The mean of `answerTime` − `startTime` over the calls with an `answerTime`; null when none has one.
+             * @example 7.5
+             */
+            averageRingSeconds: number | null;
+            /**
+             * @description How many have an outcome marked `positive` (archived ones included).
+             * @example 9
+             */
+            positiveOutcomes: number;
+        };
+        CallStatsResponse: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+            /**
+             * @example day
+             * @enum {string}
+             */
+            groupBy: "user" | "day" | "outcome" | "status";
+            /**
+             * @description The time zone of the days (UTC unless `timeZone` said otherwise).
+             * @example UTC
+             */
+            timeZone: string;
+            /** @description One per group that has calls, ordered by `key` (null last); groups without calls are left out. */
+            groups: components["schemas"]["CallStatsGroup"][];
+        };
         /** @description The error shape of a conflicting report, with the call as it is. */
         CallConflictResponse: {
             /**
@@ -691,7 +861,34 @@ export interface components {
             /** @description The call as it is, so the client can see what it conflicts with. */
             call: components["schemas"]["Call"];
         };
-        /** @description What the SDK saw; give only what is known. No other fields are accepted, and none may be null. */
+        /** @description The error shape of a PATCH whose `If-Match` no longer matches, with the call as it is. */
+        CallPreconditionFailedResponse: {
+            /**
+             * @example false
+             * @enum {boolean}
+             */
+            success: false;
+            /**
+             * @description The HTTP status code, repeated.
+             * @example 412
+             */
+            statusCode: number;
+            /**
+             * @description The short name of the status.
+             * @example Precondition Failed
+             */
+            error: string;
+            /**
+             * @description What went wrong, for a person to read.
+             * @example The call was changed since version 3; it is now version 4
+             */
+            message: string;
+            /** @description Field problems, for validation errors. */
+            details?: components["schemas"]["FieldError"][];
+            /** @description The call as it is now, with its current `version`. */
+            call: components["schemas"]["Call"];
+        };
+        /** @description What the SDK saw, and what the agent recorded of the call; give only what is known or changes. No other fields are accepted, and only `outcomeId` and `notes` may be null (which clears them). */
         UpdateCallRequest: {
             /**
              * @description The status the SDK reported.
@@ -726,6 +923,24 @@ export interface components {
              * @example conv_4f3a2b1c
              */
             conversationId?: string;
+            /**
+             * @description What came of the call: one of the organization's outcomes (GET /api/call-outcomes) that is not archived; null clears it. A call keeps an outcome archived after it was chosen. Unlike the fields above, the agent may change it at any status.
+             * @example 64f0a1b2c3d4e5f6a7b8cc00
+             */
+            outcomeId?: string | null;
+            /**
+             * @description The agent's notes, plain text, replacing any before; null clears them. May change at any status.
+             * @example Wants a demo next Tuesday.
+             */
+            notes?: string | null;
+            /**
+             * @description The agent's tags, replacing any before (`[]` clears them): at most 20, each at most 40 characters and not blank. Leading and trailing whitespace is removed, and of tags that differ only in case the first is kept, in the order given. May change at any status.
+             * @example [
+             *       "demo",
+             *       "follow-up"
+             *     ]
+             */
+            tags?: string[];
         };
         /** @description The result of the health checks, in the shape of @nestjs/terminus. */
         HealthResponse: {
@@ -876,6 +1091,108 @@ export interface components {
              *     ]
              */
             userIds?: string[];
+        };
+        CreateCallOutcomeRequest: {
+            /**
+             * @description Unique in the organization, ignoring case; leading and trailing whitespace is removed, and something must remain.
+             * @example Meeting booked
+             */
+            name: string;
+            /**
+             * @description Leading and trailing whitespace is removed.
+             * @example The contact agreed to a demo.
+             */
+            description?: string | null;
+            /**
+             * @description Whether it counts as a success in the statistics; false unless given.
+             * @example true
+             */
+            positive?: boolean;
+        };
+        /** @description What came of a call, as the organization's admins name it. */
+        CallOutcome: {
+            /** @example 64f0a1b2c3d4e5f6a7b8cc00 */
+            _id: string;
+            /**
+             * @description The organization that owns the outcome.
+             * @example 64f0a1b2c3d4e5f6a7b8c000
+             */
+            organizationId: string;
+            /**
+             * @description Unique in the organization, ignoring case.
+             * @example Meeting booked
+             */
+            name: string;
+            /**
+             * @description What the outcome means, for the agents.
+             * @example The contact agreed to a demo.
+             */
+            description: string | null;
+            /**
+             * @description Whether it counts as a success in the statistics' `positiveOutcomes`.
+             * @example true
+             */
+            positive: boolean;
+            /**
+             * @description An archived outcome stays on the calls that have it but cannot be chosen for a call.
+             * @example false
+             */
+            archived: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-11-27T10:00:00.000Z
+             */
+            updatedAt: string;
+        };
+        CallOutcomeResponse: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+            outcome: components["schemas"]["CallOutcome"];
+        };
+        CallOutcomeListResponse: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+            /** @description The page's outcomes, oldest first. */
+            outcomes: components["schemas"]["CallOutcome"][];
+            /**
+             * @description Pass as `cursor` to get the next page; null on the last page.
+             * @example null
+             */
+            nextCursor: string | null;
+        };
+        /** @description Only the fields given change; `null` clears the description. */
+        UpdateCallOutcomeRequest: {
+            /**
+             * @description Leading and trailing whitespace is removed.
+             * @example The contact agreed to a demo.
+             */
+            description?: string | null;
+            /**
+             * @description Unique in the organization, ignoring case; leading and trailing whitespace is removed, and something must remain.
+             * @example Meeting booked
+             */
+            name?: string;
+            /**
+             * @description Whether it counts as a success in the statistics.
+             * @example true
+             */
+            positive?: boolean;
+            /**
+             * @description `true` keeps the outcome on the calls that have it but lets no call choose it any more; `false` brings it back.
+             * @example true
+             */
+            archived?: boolean;
         };
         /** @description A header the SDK client set on the call. */
         SinchCallHeader: {
@@ -1527,6 +1844,12 @@ export interface operations {
                 direction?: "outbound" | "inbound";
                 /** @description Only calls to or from this number, E.164 (spaces, dashes and parentheses after the `+` are removed; send the `+` as `%2B`, though a bare `+` is understood). */
                 phoneNumber?: string;
+                /** @description Only calls with this outcome. */
+                outcomeId?: string;
+                /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
+                tag?: string[];
+                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                q?: string;
                 /** @description Only calls that started at or after this time (ISO-8601 date-time with an offset). */
                 since?: string;
                 /** @description Only calls that started before this time (ISO-8601 date-time with an offset); not before `since`. */
@@ -1562,6 +1885,200 @@ export interface operations {
             };
             /** @description The bearer token is missing, invalid or expired. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `q` matches the names of too many contacts: make it longer. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    callStats: {
+        parameters: {
+            query: {
+                /** @description Only calls linked to this contact. */
+                contactId?: string;
+                /** @description Only calls placed by this user. */
+                userId?: string;
+                /** @description Only calls with this status; repeat the parameter (`status=busy&status=no-answer`) for any of several. */
+                status?: ("initiated" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "canceled" | "failed")[];
+                /** @description Only calls in this direction. */
+                direction?: "outbound" | "inbound";
+                /** @description Only calls to or from this number, E.164 (spaces, dashes and parentheses after the `+` are removed; send the `+` as `%2B`, though a bare `+` is understood). */
+                phoneNumber?: string;
+                /** @description Only calls with this outcome. */
+                outcomeId?: string;
+                /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
+                tag?: string[];
+                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                q?: string;
+                /** @description Calls that started at or after this time (ISO-8601 date-time with an offset). */
+                since: string;
+                /** @description Calls that started before this time (ISO-8601 date-time with an offset); not before `since`, and at most 366 days after it. */
+                until: string;
+                /** @description What each group is: the calls of one `user`, of one `day` (a calendar day in `timeZone`), with one `outcome` (or none), or in one `status`. */
+                groupBy: "user" | "day" | "outcome" | "status";
+                /** @description For `groupBy=day`: the IANA time zone whose calendar days the calls are counted in. */
+                timeZone?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The groups that have calls. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallStatsResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `q` matches the names of too many contacts: make it longer. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    exportCalls: {
+        parameters: {
+            query?: {
+                /** @description Only calls linked to this contact. */
+                contactId?: string;
+                /** @description Only calls placed by this user. */
+                userId?: string;
+                /** @description Only calls with this status; repeat the parameter (`status=busy&status=no-answer`) for any of several. */
+                status?: ("initiated" | "ringing" | "in-progress" | "completed" | "busy" | "no-answer" | "canceled" | "failed")[];
+                /** @description Only calls in this direction. */
+                direction?: "outbound" | "inbound";
+                /** @description Only calls to or from this number, E.164 (spaces, dashes and parentheses after the `+` are removed; send the `+` as `%2B`, though a bare `+` is understood). */
+                phoneNumber?: string;
+                /** @description Only calls with this outcome. */
+                outcomeId?: string;
+                /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
+                tag?: string[];
+                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                q?: string;
+                /** @description Only calls that started at or after this time (ISO-8601 date-time with an offset). */
+                since?: string;
+                /** @description Only calls that started before this time (ISO-8601 date-time with an offset); not before `since`. */
+                until?: string;
+                /** @description `csv` (RFC 4180, a header row, for spreadsheets) or `ndjson` (one Call per line, as GET /api/calls/{id} answers it). */
+                format?: "csv" | "ndjson";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calls, streamed. */
+            200: {
+                headers: {
+                    /** @description attachment, with a filename such as `calls-20261127T100000Z.csv`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `q` matches the names of too many contacts: make it longer. */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1606,6 +2123,8 @@ export interface operations {
             /** @description The call. */
             200: {
                 headers: {
+                    /** @description The call's version (its `version`, in quotes): send it back as `If-Match` with a PATCH. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1664,7 +2183,10 @@ export interface operations {
     updateCall: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description The `ETag` of the call as the client last saw it (`"4"`), several separated by commas, or `*`. The PATCH is applied only if the call still has that version; a weak tag (`W/"4"`), or a value that is no list of entity tags, never matches. */
+                "If-Match"?: string;
+            };
             path: {
                 /** @description The call's id. */
                 id: string;
@@ -1680,6 +2202,8 @@ export interface operations {
             /** @description The call as stored after the report. */
             200: {
                 headers: {
+                    /** @description The call's version (its `version`, in quotes): send it back as `If-Match` with a PATCH. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1722,6 +2246,15 @@ export interface operations {
                     "application/json": components["schemas"]["CallConflictResponse"];
                 };
             };
+            /** @description The call no longer has the version `If-Match` names: nothing was written. The body carries the call as it is now. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallPreconditionFailedResponse"];
+                };
+            };
             /** @description The body is larger than the limit. */
             413: {
                 headers: {
@@ -1740,7 +2273,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The report does not fit the call or the clock: a time before the call's `startTime` or more than 60 seconds ahead of the server's clock, an `answerTime` for a call that has not been answered or that ends `busy`, `no-answer` or `canceled`, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`. */
+            /** @description The `outcomeId` is not an outcome of the organization, or is archived (and not the call's already), or the report does not fit the call or the clock: a time before the call's `startTime` or more than 60 seconds ahead of the server's clock, an `answerTime` for a call that has not been answered or that ends `busy`, `no-answer` or `canceled`, an `endTime` or `endReason` for a call that goes on, or an `endTime` before the `answerTime`. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2129,6 +2662,433 @@ export interface operations {
                 };
             };
             /** @description The request conflicts with the current state. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listOutcomes: {
+        parameters: {
+            query?: {
+                /** @description Page size. */
+                limit?: number;
+                /** @description The `nextCursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the organization's outcomes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallOutcomeListResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateCallOutcomeRequest"];
+            };
+        };
+        responses: {
+            /** @description The outcome was defined. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallOutcomeResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The organization already has an outcome of that name (ignoring case), or other writes kept the outcome busy. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than the limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outcome's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The outcome. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallOutcomeResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outcome's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The outcome was deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Calls have the outcome, or other writes kept it busy. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateOutcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The outcome's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCallOutcomeRequest"];
+            };
+        };
+        responses: {
+            /** @description The updated outcome. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CallOutcomeResponse"];
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource in the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The organization already has an outcome of that name (ignoring case), or other writes kept the outcome busy. */
             409: {
                 headers: {
                     [name: string]: unknown;

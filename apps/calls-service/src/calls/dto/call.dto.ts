@@ -135,6 +135,31 @@ export class CallDto {
   @ApiProperty({ description: 'Recordings of the call.', type: [RecordingDto] })
   recordings!: RecordingDto[];
 
+  @ApiProperty({
+    description: 'What came of the call: one of the organization\'s outcomes, if the agent chose one.',
+    type: String,
+    pattern: ANSWERED_ID.source,
+    nullable: true,
+    example: null,
+  })
+  outcomeId!: string | null;
+
+  @ApiProperty({ description: 'The agent\'s notes, plain text.', type: String, nullable: true, example: null })
+  notes!: string | null;
+
+  @ApiProperty({ description: 'The agent\'s tags, in the order given.', type: [String], example: [] })
+  tags!: string[];
+
+  @ApiProperty({
+    description:
+      'The call\'s version: it grows with every change of the call, and the `ETag` of a GET or PATCH is this number in quotes. ' +
+      'Send it as `If-Match` with a PATCH so that the change is refused (412) if somebody changed the call meanwhile.',
+    type: 'integer',
+    minimum: 0,
+    example: 1,
+  })
+  version!: number;
+
   @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   createdAt!: string;
 
@@ -167,6 +192,21 @@ export class CallListResponseDto {
     example: null,
   })
   nextCursor!: string | null;
+}
+
+@ApiSchema({ name: 'CallPreconditionFailedResponse', description: 'The error shape of a PATCH whose `If-Match` no longer matches, with the call as it is.' })
+export class CallPreconditionFailedResponseDto extends ErrorResponseDto {
+  @ApiProperty({ description: 'The HTTP status code, repeated.', type: 'integer', example: 412 })
+  declare statusCode: number;
+
+  @ApiProperty({ description: 'The short name of the status.', example: 'Precondition Failed' })
+  declare error: string;
+
+  @ApiProperty({ description: 'What went wrong, for a person to read.', example: 'The call was changed since version 3; it is now version 4' })
+  declare message: string;
+
+  @ApiProperty({ description: 'The call as it is now, with its current `version`.', type: () => CallDto })
+  call!: CallDto;
 }
 
 @ApiSchema({ name: 'CallConflictResponse', description: 'The error shape of a conflicting report, with the call as it is.' })

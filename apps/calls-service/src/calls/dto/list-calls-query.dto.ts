@@ -1,6 +1,8 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { MAX_TAG_LENGTH, MAX_TAGS } from '../../call-model/call-wrap-up';
+import { NOT_BLANK, NOT_BLANK_NO_NUL } from '../../common/text';
 import { IsDateTime, IsNotBefore } from '../../common/date-time';
 import { TIME_ID_CURSOR } from '../../common/cursor';
 import { IsWellFormedPhoneNumber, normalizePhoneNumber, TYPED_PHONE_NUMBER_IN_QUERY } from '../../common/phone-number';
@@ -20,7 +22,15 @@ const numberFromQuery = ({ value }: { value: unknown }): unknown => {
   return normalizePhoneNumber(typed) ?? value;
 };
 
-export class ListCallsQueryDto {
+/** Most contacts whose names `q` may match: the search then looks for calls of these contacts (see docs/wrap-up.md). */
+export const MAX_Q_CONTACTS = 1_000;
+export const MAX_Q_LENGTH = 100;
+
+/** One `tag=` arrives as a string, several as an array. */
+const asList = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? [value] : value);
+
+/** The filters the list, the statistics and the export share: a call must match all of them. */
+export class CallFiltersDto {
   @ApiPropertyOptional({ description: 'Only calls linked to this contact.', pattern: OBJECT_ID.source })
   @IsOptional()
   @IsString()
@@ -40,7 +50,7 @@ export class ListCallsQueryDto {
     maxItems: CALL_STATUSES.length,
   })
   // One `status=` arrives as a string, several as an array.
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? [value] : value))
+  @Transform(asList)
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(CALL_STATUSES.length)
@@ -66,6 +76,45 @@ export class ListCallsQueryDto {
   @IsWellFormedPhoneNumber()
   phoneNumber?: string;
 
+  @ApiPropertyOptional({ description: 'Only calls with this outcome.', pattern: OBJECT_ID.source })
+  @IsOptional()
+  @IsString()
+  @Matches(OBJECT_ID, { message: 'outcomeId must be a 24-character hexadecimal id' })
+  outcomeId?: string;
+
+  @ApiPropertyOptional({
+    description: 'Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them.',
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: MAX_TAG_LENGTH, pattern: NOT_BLANK_NO_NUL.source },
+    maxItems: MAX_TAGS,
+  })
+  @Transform(asList)
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_TAGS)
+  @IsString({ each: true })
+  @MaxLength(MAX_TAG_LENGTH, { each: true })
+  @Matches(NOT_BLANK, { each: true, message: 'each value in tag must not be blank' })
+  tag?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'Only calls whose notes, or whose contact\'s first or last name, contain this text, ignoring case. Leading and trailing ' +
+      `whitespace is removed. When more than ${MAX_Q_CONTACTS} of the organization's contacts have names containing it, the ` +
+      'answer is 422: make it longer.',
+    minLength: 1,
+    maxLength: MAX_Q_LENGTH,
+    pattern: NOT_BLANK_NO_NUL.source,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_Q_LENGTH)
+  @Matches(NOT_BLANK, { message: 'q must not be blank' })
+  q?: string;
+}
+
+/** The list's filters with the time bounds, both optional. */
+export class TimedCallFiltersDto extends CallFiltersDto {
   @ApiPropertyOptional({ description: 'Only calls that started at or after this time (ISO-8601 date-time with an offset).', format: 'date-time' })
   @IsOptional()
   @IsDateTime()
@@ -79,7 +128,9 @@ export class ListCallsQueryDto {
   @IsDateTime()
   @IsNotBefore('since')
   until?: string;
+}
 
+export class ListCallsQueryDto extends TimedCallFiltersDto {
   @PageSize()
   limit: number = DEFAULT_PAGE_SIZE;
 

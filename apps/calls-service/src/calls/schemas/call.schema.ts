@@ -107,6 +107,34 @@ export class Call {
   })
   recordings!: Recording[];
 
+  /** What came of the call: one of the organization's outcomes, chosen by the agent. */
+  @Prop({ type: Types.ObjectId, default: null })
+  outcomeId!: Types.ObjectId | null;
+
+  /** The agent's notes, plain text. */
+  @Prop({ type: String, default: null })
+  notes!: string | null;
+
+  /** The agent's tags, trimmed, unique ignoring case, in the order given. */
+  @Prop({ type: [String], default: [] })
+  tags!: string[];
+
+  /** The tags as the `tag` filter matches them (tagKey of each), so that the filter can use an index. */
+  @Prop({ type: [String], default: [] })
+  tagKeys!: string[];
+
+  /**
+   * Derived for the statistics, which FerretDB cannot compute in a pipeline (it has no date operators
+   * nor $subtract): the quarter-hour the call started in, as whole quarter-hours since the epoch (every
+   * time zone's offset is a whole number of quarter-hours, so a quarter-hour lies within one local day).
+   */
+  @Prop({ type: Number })
+  startQuarterHour!: number;
+
+  /** Derived for the statistics: answerTime − startTime in seconds, once the call is answered. */
+  @Prop({ type: Number, default: null })
+  ringSeconds!: number | null;
+
   createdAt!: Date;
   updatedAt!: Date;
 
@@ -136,6 +164,7 @@ export class Call {
 
 export type CallRecord = Call & { _id: Types.ObjectId };
 
+
 export const CallSchema = SchemaFactory.createForClass(Call);
 // The history is read newest first (startTime, then _id, which the page cursor encodes) and always
 // within one organization. Each filter the dialer uses has an index that starts with the organization,
@@ -147,6 +176,9 @@ CallSchema.index({ organizationId: 1, status: 1, startTime: -1, _id: -1 });
 // phoneNumber matches either end of the call: one index per branch of the $or.
 CallSchema.index({ organizationId: 1, to: 1, startTime: -1, _id: -1 });
 CallSchema.index({ organizationId: 1, from: 1, startTime: -1, _id: -1 });
+// The wrap-up filters: a call's outcome, and each of its tags (a multikey index; `tag` filters with $all).
+CallSchema.index({ organizationId: 1, outcomeId: 1, startTime: -1, _id: -1 });
+CallSchema.index({ organizationId: 1, tagKeys: 1, startTime: -1, _id: -1 });
 // Provider events name the call by the provider's id. Not unique: uniqueness is enforced through
 // provider_call_ids, which works without partial indexes (a unique index here would refuse the many nulls).
 CallSchema.index({ provider: 1, providerCallId: 1 });

@@ -12,6 +12,8 @@ export const CORS_ALLOWED_HEADERS = [
   'Idempotency-Key',
   // The event stream's resume header (issue "Calls flow out"), allowed ahead of the stream.
   'Last-Event-ID',
+  // A call's PATCH names the version it changes (the call's ETag).
+  'If-Match',
 ];
 
 /**
@@ -22,6 +24,8 @@ export const CORS_ALLOWED_HEADERS = [
 export const CORS_EXPOSED_HEADERS = [
   REQUEST_ID_HEADER,
   'Idempotent-Replayed',
+  'ETag',
+  'Content-Disposition',
   'Retry-After',
   'X-RateLimit-Limit',
   'X-RateLimit-Remaining',

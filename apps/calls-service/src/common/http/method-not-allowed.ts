@@ -44,9 +44,13 @@ export function answerUnsupportedMethodsWith405(app: NestFastifyApplication): vo
 
   // onRequest runs before the body is read, so the method is judged before anything else.
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (!request.is404) return done();
     const path = request.url.split('?')[0];
-    const matching = [...known.values()].filter((route) => route.pattern.test(path));
+    // A path served as itself (/api/calls/stats) is that resource, even where a route with a parameter
+    // (/api/calls/:id, which has PATCH) would also match it: PATCH /api/calls/stats is 405, not a call id.
+    const exact = known.get(path);
+    const unservedHere = exact !== undefined && !exact.methods.has(request.method) && !everywhere.has(request.method);
+    if (!request.is404 && !unservedHere) return done();
+    const matching = unservedHere ? [exact] : [...known.values()].filter((route) => route.pattern.test(path));
     if (matching.length === 0) return done();
     const allowed = new Set([...matching.flatMap((route) => [...route.methods]), ...everywhere]);
     const body: ErrorBody = {
