@@ -12,16 +12,18 @@ const SOURCE = join(__dirname, '..', 'apps', 'calls-service', 'src');
 const RULES: Record<string, string[]> = {
   // The statuses, the changes reports and providers make, and the planner: no Nest, no mongoose, no app.
   'call-model': ['*'],
-  common: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'config', 'health', 'database'],
-  config: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'database', 'logging', 'rate-limit'],
-  database: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health'],
-  providers: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'telephony', 'health', 'database'],
-  calls: ['providers', 'telephony', 'events'],
+  common: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'config', 'health', 'database', 'webhooks'],
+  config: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'database', 'logging', 'rate-limit', 'webhooks'],
+  database: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'webhooks'],
+  providers: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'telephony', 'health', 'database', 'webhooks'],
+  calls: ['providers', 'telephony', 'events', 'webhooks'],
   // The feed reads the calls' outboxes through what the calls module exports; the calls module never imports it.
-  events: ['providers', 'telephony', 'contacts', 'phone-numbers', 'idempotency'],
-  contacts: ['calls', 'events', 'phone-numbers', 'providers', 'telephony'],
-  'phone-numbers': ['calls', 'events', 'contacts', 'providers', 'telephony'],
-  idempotency: ['calls', 'events', 'contacts', 'phone-numbers', 'providers', 'telephony'],
+  events: ['providers', 'telephony', 'contacts', 'phone-numbers', 'idempotency', 'webhooks'],
+  contacts: ['calls', 'events', 'phone-numbers', 'providers', 'telephony', 'webhooks'],
+  'phone-numbers': ['calls', 'events', 'contacts', 'providers', 'telephony', 'webhooks'],
+  idempotency: ['calls', 'events', 'contacts', 'phone-numbers', 'providers', 'telephony', 'webhooks'],
+  // Webhooks read the feed through what the events module exports; nothing below imports them.
+  webhooks: ['calls', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony'],
 };
 
 /** Packages the pure vocabulary may use: none of the framework's. */

@@ -11,6 +11,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 import { TelephonyModule } from './telephony/telephony.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -37,6 +38,7 @@ import { TelephonyModule } from './telephony/telephony.module';
     CallsModule,
     TelephonyModule,
     EventsModule,
+    WebhooksModule,
     HealthModule,
   ],
 })
