@@ -130,10 +130,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   /**
-   * Where the organization's fan-out stands. The first time, the feed's head: endpoints get the changes made
-   * after they were registered, never the history.
+   * Where the organization's fan-out stands. Made when its first endpoint is registered, at the feed's head:
+   * endpoints get the changes made after they were registered, never the history.
    */
-  private async cursorOf(organizationId: string): Promise<number> {
+  async cursorOf(organizationId: string): Promise<number> {
     const stored = await this.cursors.findById(organizationId).lean<WebhookCursor>();
     if (stored) return stored.seq;
     const seq = await this.events.lastSeq(organizationId);

@@ -20,6 +20,7 @@ import { webhookSettings, WebhookSettings } from './webhook-config';
 import { toWebhookDeliveryDto, toWebhookEndpointDto } from './webhook.mapper';
 import { newWebhookSecret } from './webhook-signature';
 import { checkWebhookUrl, WebhookUrlRefused } from './webhook-url';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
 import { WebhookWorker } from './webhook-worker.service';
 
 /** Endpoints per organization: each event is sent to every one, so the fan-out stays bounded. */
@@ -48,6 +49,7 @@ export class WebhookEndpointsService {
     @InjectModel(WebhookDue.name) private readonly due: Model<WebhookDue>,
     @InjectModel(WEBHOOK_ENDPOINT_LOCK) lockModel: Model<LeaseRecord<Types.ObjectId>>,
     private readonly worker: WebhookWorker,
+    private readonly dispatcher: WebhookDispatcher,
     config: ConfigService<Environment, true>,
   ) {
     this.locks = new Leases(lockModel, LOCK_LEASE_MS);
@@ -61,6 +63,8 @@ export class WebhookEndpointsService {
     const created = await this.locked(organization, async () => {
       const count = await this.endpoints.countDocuments({ organizationId: organization });
       if (count >= MAX_ENDPOINTS) throw new ConflictException(`An organization may have at most ${MAX_ENDPOINTS} webhook endpoints`);
+      // The organization's first endpoint starts the fan-out at the feed's end, before any event it should get.
+      await this.dispatcher.cursorOf(organizationId);
       const now = new Date();
       const endpoint = await this.endpoints.create({
         organizationId: organization,
