@@ -23,9 +23,13 @@ const toBoolean = ({ value }: { value: unknown }) => {
 const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /** `200ms,5s,2m,1h` → milliseconds; null when any item is not such a duration. */
 export function parseDurationList(text: string): number[] | null {
-  const items = text.split(',').map((item) => item.trim());
-  const parsed = items.map((item) => /^(\d{1,9})(ms|s|m|h|d)$/.exec(item));
-  return parsed.every((match) => match !== null) ? parsed.map((match) => Number(match![1]) * MS_PER_UNIT[match![2]]) : null;
+  const waits: number[] = [];
+  for (const item of text.split(',')) {
+    const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(item.trim());
+    if (!match) return null;
+    waits.push(Number(match[1]) * MS_PER_UNIT[match[2]]);
+  }
+  return waits;
 }
 const toDurationList = ({ value }: { value: unknown }) => (typeof value === 'string' ? (parseDurationList(value) ?? value) : value);
 
