@@ -7,6 +7,9 @@ export interface UrlPolicy {
   allowPrivate: boolean;
 }
 
+/** How long registration waits for the URL's host to resolve. */
+const REGISTRATION_LOOKUP_MS = 3_000;
+
 /** Why a URL was refused: said to the admin who registers it, and recorded in a refused attempt. */
 export class WebhookUrlRefused extends Error {}
 
@@ -146,10 +149,15 @@ export async function resolveWebhookUrl(url: URL, policy: UrlPolicy): Promise<Pi
 export async function checkWebhookUrl(text: string, policy: UrlPolicy): Promise<string> {
   const url = parseWebhookUrl(text, policy);
   if (!policy.allowPrivate) {
+    let timer: NodeJS.Timeout | undefined;
+    // A resolver that does not answer must not hold the admin's request: the send checks again anyway.
+    const slow = new Promise<void>((resolve) => (timer = setTimeout(resolve, REGISTRATION_LOOKUP_MS)));
     try {
-      await resolveWebhookUrl(url, policy);
+      await Promise.race([resolveWebhookUrl(url, policy), slow]);
     } catch (error) {
       if (error instanceof WebhookUrlRefused) throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
   return url.toString();
