@@ -379,7 +379,10 @@ describe(ENDPOINTS, () => {
       expect([...seen].sort().reverse()).toEqual(seen);
       expect(await deliveriesOf(app, admin, endpoint._id, '?status=failed')).toEqual([]);
       expect(await deliveriesOf(app, admin, endpoint._id, '?status=succeeded')).toHaveLength(5);
-      for (const query of ['?status=done', '?cursor=nope', '?limit=0', `?cursor=${newId()}:000000000001`]) {
+      // A well-formed cursor naming another organization only bounds the page: nothing of that organization shows.
+      const foreign = await deliveriesOf(app, admin, endpoint._id, `?cursor=${encodeURIComponent('ffffffffffffffffffffffff:000000000001')}`);
+      expect(foreign.map((item) => item.eventId)).toEqual(seen);
+      for (const query of ['?status=done', '?cursor=nope', '?limit=0', `?cursor=${newId()}:00000001`]) {
         const bad = await as(app, admin).get(`${ENDPOINTS}/${endpoint._id}/deliveries${query}`);
         expect([query, bad.status]).toEqual([query, 400]);
         expect(bad.body).toMatchObject({ success: false, statusCode: 400 });

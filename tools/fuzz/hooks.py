@@ -73,6 +73,8 @@ REPORT_OPERATION = "updateCall"
 
 _MAX_PHONE_LENGTH = 32
 _MAX_URL_LENGTH = 2048
+# What `\s` means in the service's (ECMAScript) patterns; Python's also takes \x1c-\x1f and \x85.
+_ECMA_SPACE = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 _DIGIT = re.compile(r"[0-9]")
 _SEPARATORS = " ()-"
 _BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -164,7 +166,7 @@ def _rewrite(pattern: str, value: Any) -> Any:
         return _retyped(pattern, value)
     if pattern == TIME_ID_CURSOR_PATTERN:
         return _in_range_cursor(value)
-    if pattern == WEBHOOK_URL_PATTERN and _matches(pattern, value):
+    if pattern == WEBHOOK_URL_PATTERN and _matches(pattern.replace("\\s", _ECMA_SPACE), value):
         # The whole authority goes (a port or user name drawn with it could be refused); the length stays in bounds.
         return re.sub(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+", "https://hooks.invalid", value)[:_MAX_URL_LENGTH]
     return value
