@@ -67,7 +67,7 @@ import schemathesis
 PHONE_PATTERN = r"^\+[ ()-]*[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$"
 QUERY_PHONE_PATTERN = r"^(?:\+[ ()-]*| )[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$"
 TIME_ID_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{26}[AEIMQUYcgkosw048]$"
-WEBHOOK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+([/?][^\s#]*)?$"
+WEBHOOK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#\u0000]+([/?][^\s#\u0000]*)?$"
 CALLBACK_OPERATION = "handleProviderCallback"
 REPORT_OPERATION = "updateCall"
 
@@ -168,7 +168,7 @@ def _rewrite(pattern: str, value: Any) -> Any:
         return _in_range_cursor(value)
     if pattern == WEBHOOK_URL_PATTERN and _matches(pattern.replace("\\s", _ECMA_SPACE), value):
         # The whole authority goes (a port or user name drawn with it could be refused); the length stays in bounds.
-        return re.sub(r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+", "https://hooks.invalid", value)[:_MAX_URL_LENGTH]
+        return re.sub(f"^[Hh][Tt][Tt][Pp][Ss]?://[^{_ECMA_SPACE}/?#]+", "https://hooks.invalid", value)[:_MAX_URL_LENGTH]
     return value
 
 

@@ -9,7 +9,7 @@ import { EVENT_TYPES } from '../../events/event.schema';
 export const MAX_URL_LENGTH = 2048;
 const MAX_DESCRIPTION_LENGTH = 500;
 /** An absolute http(s) URL, as far as a pattern can say; the service checks the rest (https, SSRF). */
-const URL_PATTERN = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#]+([/?][^\s#]*)?$/;
+const URL_PATTERN = /^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#\u0000]+([/?][^\s#\u0000]*)?$/;
 
 /** Validates a field only when it is present; `null` is refused rather than taken as "absent". */
 const WhenGiven = (field: string) => ValidateIf((dto: Record<string, unknown>) => dto[field] !== undefined);
