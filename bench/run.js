@@ -18,6 +18,7 @@
  *   BENCH_CONNECTIONS   concurrent connections autocannon keeps open (default 10)
  *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` included)
  *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
+ *   BENCH_WEBHOOK_QUEUED events queued per receiver in the `webhooks` scenario (default 1000)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)
@@ -37,6 +38,7 @@ const { databaseWindow, loadWindow } = require('./lib/load');
 const { childrenOf, memory } = require('./lib/proc');
 const { markdown, summariseScenario, svg } = require('./lib/report');
 const { measureScale, scaleMarkdown } = require('./lib/scale');
+const { measureWebhooks, webhooksMarkdown } = require('./lib/webhooks');
 const { probes, scenarios } = require('./lib/scenarios');
 const { ROOT, cleanUp } = require('./lib/servers');
 const { prepare, productionNodeArgs, startNamedServer, workDirectory } = require('./lib/setup');
@@ -57,6 +59,7 @@ const config = {
   connections: Math.round(positiveNumber('BENCH_CONNECTIONS', 10)),
   scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null,
   scaleRequests: Math.round(positiveNumber('BENCH_SCALE_REQUESTS', 5)),
+  webhookQueued: Math.round(positiveNumber('BENCH_WEBHOOK_QUEUED', 1_000)),
   build: process.env.BENCH_SKIP_BUILD !== '1' && !process.env.BENCH_SERVICE_MAIN,
   outDir: path.resolve(process.env.BENCH_OUT || __dirname),
 };
@@ -161,6 +164,10 @@ async function main() {
   await Promise.all(active.map((s) => s.reset()));
   // Last, since it fills the collection the other scenarios read (and empties it again afterwards).
   const scale = !config.scenarios || config.scenarios.includes('scale') ? await measureScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests, log }) : [];
+  const webhooks =
+    !config.scenarios || config.scenarios.includes('webhooks')
+      ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, log })
+      : null;
 
   const summaries = runs.map(summariseScenario);
   const meta = {
@@ -195,10 +202,11 @@ async function main() {
   };
   const scaleTable = scaleMarkdown(scale);
   await fsp.mkdir(config.outDir, { recursive: true });
-  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale }, null, 2)}\n`);
+  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale, webhooks }, null, 2)}\n`);
   const table =
     markdown(summaries, meta) +
-    (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '');
+    (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '') +
+    (webhooks ? `\n## Webhook delivery while the API takes initiates (our service, ${config.connections} connections)\n\n${webhooksMarkdown(webhooks)}` : '');
   await fsp.writeFile(path.join(config.outDir, 'results.md'), `# Benchmark: calls service vs a bare Fastify baseline\n\n${table}`);
   await fsp.writeFile(path.join(config.outDir, 'ratios.svg'), svg(summaries));
   console.log(`\n${table}`);

@@ -14,6 +14,9 @@ const DEV_DEFAULTS = Object.freeze({
   SINCH_APPLICATION_KEY: SINCH_EXAMPLE.applicationKey,
   SINCH_APPLICATION_SECRET: SINCH_EXAMPLE.applicationSecret,
   PORT: '3000',
+  // A receiver on this machine, over plain HTTP, is how webhooks are tried out in development.
+  WEBHOOK_ALLOW_HTTP: 'true',
+  WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
 });
 
 module.exports = { DEV_DEFAULTS };

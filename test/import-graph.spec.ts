@@ -12,18 +12,20 @@ const SOURCE = join(__dirname, '..', 'apps', 'calls-service', 'src');
 const RULES: Record<string, string[]> = {
   // The statuses, the changes reports and providers make, and the planner: no Nest, no mongoose, no app.
   'call-model': ['*'],
-  common: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'config', 'health', 'database', 'outcomes'],
-  config: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'database', 'logging', 'rate-limit', 'outcomes'],
-  database: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'outcomes'],
-  providers: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'telephony', 'health', 'database', 'outcomes'],
-  calls: ['providers', 'telephony', 'events'],
+  common: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'config', 'health', 'database', 'outcomes', 'webhooks'],
+  config: ['calls', 'events', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'database', 'logging', 'rate-limit', 'outcomes', 'webhooks'],
+  database: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'health', 'outcomes', 'webhooks'],
+  providers: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'telephony', 'health', 'database', 'outcomes', 'webhooks'],
+  calls: ['providers', 'telephony', 'events', 'webhooks'],
   // Outcomes sit below calls: the calls module checks the outcome a call is given and answers whether calls have one.
-  outcomes: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony'],
+  outcomes: ['calls', 'events', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'webhooks'],
   // The feed reads the calls' outboxes through what the calls module exports; the calls module never imports it.
-  events: ['providers', 'telephony', 'contacts', 'phone-numbers', 'idempotency'],
-  contacts: ['calls', 'events', 'phone-numbers', 'providers', 'telephony', 'outcomes'],
-  'phone-numbers': ['calls', 'events', 'contacts', 'providers', 'telephony', 'outcomes'],
-  idempotency: ['calls', 'events', 'contacts', 'phone-numbers', 'providers', 'telephony', 'outcomes'],
+  events: ['providers', 'telephony', 'contacts', 'phone-numbers', 'idempotency', 'outcomes', 'webhooks'],
+  contacts: ['calls', 'events', 'phone-numbers', 'providers', 'telephony', 'outcomes', 'webhooks'],
+  'phone-numbers': ['calls', 'events', 'contacts', 'providers', 'telephony', 'outcomes', 'webhooks'],
+  idempotency: ['calls', 'events', 'contacts', 'phone-numbers', 'providers', 'telephony', 'outcomes', 'webhooks'],
+  // Webhooks read the feed through what the events module exports; nothing below imports them.
+  webhooks: ['calls', 'call-model', 'contacts', 'phone-numbers', 'idempotency', 'providers', 'telephony', 'outcomes'],
 };
 
 /** Packages the pure vocabulary may use: none of the framework's. */

@@ -55,9 +55,9 @@ async function prepare({ build, log }) {
 
 /**
  * @param {'ours' | 'baseline'} name
- * @param {{ uri: string, logDir: string, nodeArgs?: string[], logName?: string }} options
+ * @param {{ uri: string, logDir: string, nodeArgs?: string[], logName?: string, extraEnv?: Record<string, string> }} options
  */
-function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name }) {
+function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name, extraEnv = {} }) {
   const env = {
     NODE_ENV: 'production',
     MONGODB_URI: uri,
@@ -69,6 +69,7 @@ function startNamedServer(name, { uri, logDir, nodeArgs = [], logName = name }) 
     // Required by the service since Sinch callbacks; no scenario calls Sinch.
     SINCH_APPLICATION_KEY: SINCH_EXAMPLE.applicationKey,
     SINCH_APPLICATION_SECRET: SINCH_EXAMPLE.applicationSecret,
+    ...extraEnv,
   };
   // BENCH_BASELINE_SERVICE_MAIN puts another build of the service where the baseline goes: a before and
   // after of the service itself, paired round by round, with the conformance check comparing the two.

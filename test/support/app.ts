@@ -15,6 +15,8 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'apps', 'calls-service', 'src',
 
 export interface RunningApp {
   url: string;
+  /** Its MONGODB_URI, for a second process on the same database. */
+  uri: string;
   /** The app's own database (its MONGODB_URI), for arranging data and checking what was written. */
   db: Connection;
   /** Everything the process printed, for assertions on logs and for failure messages. */
@@ -61,6 +63,7 @@ export async function startApp(env: Record<string, string | undefined> = {}, { w
 
   return {
     url: server.url,
+    uri: appDatabase,
     get db() {
       return connection();
     },

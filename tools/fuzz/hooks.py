@@ -29,6 +29,13 @@ every report would be refused with the documented 422. So valid `answerTime` and
 second). The many spellings of a date-time are still drawn for GET /api/calls, whose `since` and
 `until` are left as drawn, and the parser has unit tests of its own.
 
+Webhook URLs. A webhook endpoint's URL must not resolve to a loopback, private or metadata address
+(SSRF), and must be https:// unless WEBHOOK_ALLOW_HTTP is on: rules about DNS and the settings, which no
+pattern can state (`https://0` matches, and is 0.0.0.0). A URL that matches gets the host `hooks.invalid`
+and the scheme https://, in place of its whole authority (a drawn port or user name would be refused), keeping its path and query: the `.invalid` top-level domain never resolves
+(RFC 2606), so the service accepts it (it checks again at every send) and its deliveries fail at once,
+at no cost. Refused URLs are the e2e tests' job (test/webhooks.e2e-spec.ts).
+
 Sinch callbacks. The callback operation takes no bearer token: Sinch signs each request over its
 method, body, Content-Type, x-timestamp and path, and an unsigned one is refused with 401 before its
 body is read. Unsigned, the fuzzer would never get past that door, so every callback is signed as
@@ -60,6 +67,7 @@ import schemathesis
 PHONE_PATTERN = r"^\+[ ()-]*[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$"
 QUERY_PHONE_PATTERN = r"^(?:\+[ ()-]*| )[1-9](?:[ ()-]*[0-9]){1,14}[ ()-]*$"
 TIME_ID_CURSOR_PATTERN = r"^[A-Za-z0-9_-]{26}[AEIMQUYcgkosw048]$"
+WEBHOOK_URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?:\/\/[^\s/?#\u0000]+([/?][^\s#\u0000]*)?$"
 CALLBACK_OPERATION = "handleProviderCallback"
 REPORT_OPERATION = "updateCall"
 STATS_OPERATION = "callStats"
@@ -71,6 +79,9 @@ TIME_ZONE_PATTERN = r"^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$"
 _REAL_TIME_ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns"]
 
 _MAX_PHONE_LENGTH = 32
+_MAX_URL_LENGTH = 2048
+# What `\s` means in the service's (ECMAScript) patterns; Python's also takes \x1c-\x1f and \x85.
+_ECMA_SPACE = "\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
 _DIGIT = re.compile(r"[0-9]")
 _SEPARATORS = " ()-"
 _BASE64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -162,6 +173,9 @@ def _rewrite(pattern: str, value: Any) -> Any:
         return _retyped(pattern, value)
     if pattern == TIME_ID_CURSOR_PATTERN:
         return _in_range_cursor(value)
+    if pattern == WEBHOOK_URL_PATTERN and _matches(pattern.replace("\\s", _ECMA_SPACE), value):
+        # The whole authority goes (a port or user name drawn with it could be refused); the length stays in bounds.
+        return re.sub(f"^[Hh][Tt][Tt][Pp][Ss]?://[^{_ECMA_SPACE}/?#]+", "https://hooks.invalid", value)[:_MAX_URL_LENGTH]
     return value
 
 

@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { OutcomesModule } from './outcomes/outcomes.module';
 import { PhoneNumbersModule } from './phone-numbers/phone-numbers.module';
 import { TelephonyModule } from './telephony/telephony.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({
   imports: [
@@ -39,6 +40,7 @@ import { TelephonyModule } from './telephony/telephony.module';
     CallsModule,
     TelephonyModule,
     EventsModule,
+    WebhooksModule,
     HealthModule,
   ],
 })

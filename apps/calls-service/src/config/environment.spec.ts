@@ -41,6 +41,34 @@ describe('validateEnvironment', () => {
     });
   });
 
+  it('reads the webhook settings, with the defaults the issue names', () => {
+    expect(validateEnvironment(valid)).toMatchObject({
+      WEBHOOK_ALLOW_HTTP: false,
+      WEBHOOK_ALLOW_PRIVATE_URLS: false,
+      WEBHOOK_TIMEOUT_MS: 5000,
+      WEBHOOK_RETRY_SCHEDULE: [5_000, 30_000, 120_000, 600_000, 3_600_000, 14_400_000, 43_200_000, 86_400_000],
+      WEBHOOK_DISABLE_AFTER: 50,
+      WEBHOOK_LOG_RETENTION_DAYS: 30,
+    });
+    expect(
+      validateEnvironment({ ...valid, WEBHOOK_ALLOW_HTTP: 'TRUE', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_RETRY_SCHEDULE: '200ms, 1s,2m', WEBHOOK_TIMEOUT_MS: '800' }),
+    ).toMatchObject({ WEBHOOK_ALLOW_HTTP: true, WEBHOOK_ALLOW_PRIVATE_URLS: true, WEBHOOK_RETRY_SCHEDULE: [200, 1_000, 120_000], WEBHOOK_TIMEOUT_MS: 800 });
+  });
+
+  it.each([
+    [{ WEBHOOK_ALLOW_HTTP: 'yes' }, 'WEBHOOK_ALLOW_HTTP must be true or false'],
+    [{ WEBHOOK_ALLOW_PRIVATE_URLS: '1' }, 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false'],
+    [{ WEBHOOK_RETRY_SCHEDULE: '5s,soon' }, 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations'],
+    [{ WEBHOOK_RETRY_SCHEDULE: '5' }, 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations'],
+    [{ WEBHOOK_RETRY_SCHEDULE: '0s' }, 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations'],
+    [{ WEBHOOK_RETRY_SCHEDULE: '8d' }, 'WEBHOOK_RETRY_SCHEDULE waits must be at most 7d each'],
+    [{ WEBHOOK_TIMEOUT_MS: '50' }, 'WEBHOOK_TIMEOUT_MS must be at least 100'],
+    [{ WEBHOOK_DISABLE_AFTER: '0' }, 'WEBHOOK_DISABLE_AFTER must be at least 1'],
+    [{ WEBHOOK_LOG_RETENTION_DAYS: 'forever' }, 'WEBHOOK_LOG_RETENTION_DAYS must be a whole number of days'],
+  ])('refuses %j', (setting, message) => {
+    expect(() => validateEnvironment({ ...valid, ...setting })).toThrow(message);
+  });
+
   it('reads a port and a caller ID', () => {
     expect(validateEnvironment({ ...valid, PORT: '8080', DEFAULT_CALLER_ID: '+14165550100' })).toMatchObject({
       PORT: 8080,

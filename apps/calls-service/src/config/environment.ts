@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateBy, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsIP, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync, ValidateBy, ValidateIf } from 'class-validator';
 import { IsE164PhoneNumber, NUMBER_TYPES, PhoneNumberType } from '../common/phone-number';
 import { parseTrustProxy } from './trust-proxy';
 
@@ -15,6 +15,23 @@ const toSeconds = ({ value }: { value: unknown }) => {
 };
 const toList = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? value.split(',').map((item) => item.trim()).filter((item) => item !== '') : value;
+
+const toBoolean = ({ value }: { value: unknown }) => {
+  const text = typeof value === 'string' ? value.trim().toLowerCase() : value;
+  return text === 'true' ? true : text === 'false' ? false : value;
+};
+const MS_PER_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** `200ms,5s,2m,1h` → milliseconds; null when any item is not such a duration. */
+export function parseDurationList(text: string): number[] | null {
+  const waits: number[] = [];
+  for (const item of text.split(',')) {
+    const match = /^(\d{1,9})(ms|s|m|h|d)$/.exec(item.trim());
+    if (!match) return null;
+    waits.push(Number(match[1]) * MS_PER_UNIT[match[2]]);
+  }
+  return waits;
+}
+const toDurationList = ({ value }: { value: unknown }) => (typeof value === 'string' ? (parseDurationList(value) ?? value) : value);
 
 /** Every setting the service reads. The process refuses to start when one is missing or malformed. */
 export class Environment {
@@ -134,6 +151,51 @@ export class Environment {
   @IsInt({ message: 'EVENT_RETENTION_DAYS must be a whole number of days' })
   @Min(1, { message: 'EVENT_RETENTION_DAYS must be at least 1' })
   EVENT_RETENTION_DAYS = 30;
+
+  /** Webhook endpoints may be plain `http://` URLs (development and tests); otherwise only `https://`. */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_HTTP must be true or false' })
+  WEBHOOK_ALLOW_HTTP = false;
+
+  /**
+   * Webhook endpoints may resolve to loopback, private, link-local or metadata addresses (development and
+   * tests). Off, such URLs are refused at registration and at every send (SSRF).
+   */
+  @Transform(toBoolean)
+  @IsBoolean({ message: 'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE_URLS = false;
+
+  /** How long a webhook endpoint has to answer 2xx, in milliseconds; slower is a failed attempt. */
+  @Transform(toInteger)
+  @IsInt({ message: 'WEBHOOK_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(100, { message: 'WEBHOOK_TIMEOUT_MS must be at least 100' })
+  @Max(60_000, { message: 'WEBHOOK_TIMEOUT_MS must be at most 60000 (one minute)' })
+  WEBHOOK_TIMEOUT_MS = 5000;
+
+  /**
+   * The waits before each retry of a failed delivery, in milliseconds (parsed from `5s,30s,2m`; `ms`, `s`,
+   * `m`, `h`, `d`). After the last, the delivery is failed. Each wait gets up to 10 % jitter.
+   */
+  @Transform(toDurationList)
+  @IsArray({ message: 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,30s,2m,1h' })
+  @ArrayMinSize(1, { message: 'WEBHOOK_RETRY_SCHEDULE must name at least one wait' })
+  @ArrayMaxSize(20, { message: 'WEBHOOK_RETRY_SCHEDULE may name at most 20 waits' })
+  @IsInt({ each: true, message: 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,30s,2m,1h' })
+  @Min(1, { each: true, message: 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations such as 5s,30s,2m,1h' })
+  @Max(7 * 86_400_000, { each: true, message: 'WEBHOOK_RETRY_SCHEDULE waits must be at most 7d each' })
+  WEBHOOK_RETRY_SCHEDULE: number[] = parseDurationList('5s,30s,2m,10m,1h,4h,12h,24h') as number[];
+
+  /** Consecutive failed attempts, with no success between, after which an endpoint is disabled. */
+  @Transform(toInteger)
+  @IsInt({ message: 'WEBHOOK_DISABLE_AFTER must be a whole number of attempts' })
+  @Min(1, { message: 'WEBHOOK_DISABLE_AFTER must be at least 1' })
+  WEBHOOK_DISABLE_AFTER = 50;
+
+  /** How many days webhook deliveries and their attempts are kept. */
+  @Transform(toInteger)
+  @IsInt({ message: 'WEBHOOK_LOG_RETENTION_DAYS must be a whole number of days' })
+  @Min(1, { message: 'WEBHOOK_LOG_RETENTION_DAYS must be at least 1' })
+  WEBHOOK_LOG_RETENTION_DAYS = 30;
 
   /** The Sinch application's key, from the Sinch dashboard: callbacks must name it. */
   @Matches(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {

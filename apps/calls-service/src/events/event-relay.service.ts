@@ -46,6 +46,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly lastPurge = new Map<string, number>();
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
+  private readonly relayedListeners: Array<(organizationId: string) => void> = [];
   private readonly retentionMs: number;
 
   constructor(
@@ -70,6 +71,11 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     this.closing = true;
     clearInterval(this.sweepTimer);
     await Promise.allSettled([...this.running.values()]);
+  }
+
+  /** Calls `listener` with the organization each time this process has relayed some of its events. */
+  onRelayed(listener: (organizationId: string) => void): void {
+    this.relayedListeners.push(listener);
   }
 
   /** Relays the call's outbox soon, with any other calls of its organization waiting here. */
@@ -166,7 +172,10 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       await this.outbox.settle(callId, done);
       crashPoint('after-pending-pull');
     }
-    if (seq !== head.seq) await this.heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
+    if (seq !== head.seq) {
+      await this.heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
+      for (const listener of this.relayedListeners) listener(organizationId);
+    }
     await this.purge(organizationId, { ...head, seq });
   }
 

@@ -19,5 +19,7 @@ import { EventsService } from './events.service';
   ],
   controllers: [EventsController],
   providers: [EventsService, EventRelay],
+  // For the webhooks' fan-out: it reads the feed as a reader does, and hears when this process relayed.
+  exports: [EventsService, EventRelay],
 })
 export class EventsModule {}

@@ -62,6 +62,17 @@ export class EventsService {
     }
     return { events: found, nextCursor: scanned > 0 ? eventId(organizationId, scanned) : (query.after ?? null) };
   }
+
+  /** The organization's event with this number, as the feed gives it; null when it is not stored (yet) or was purged. */
+  async eventAt(organizationId: string, seq: number): Promise<EventDto | null> {
+    const event = await this.events.findById(eventId(organizationId, seq)).lean<FeedEvent>();
+    return event ? toEventDto(event) : null;
+  }
+
+  /** The last number the relay recorded for the organization: events past it may be stored already, none before it is missing. */
+  async lastSeq(organizationId: string): Promise<number> {
+    return (await this.heads.findById(organizationId).lean<EventHead>())?.seq ?? 0;
+  }
 }
 
 export function toEventDto(event: FeedEvent): EventDto {

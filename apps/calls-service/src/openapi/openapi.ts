@@ -24,7 +24,8 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
         'phone-numbers',
         'The organization\'s Sinch numbers. A call shows its caller\'s own number, else the organization\'s default, ' +
           'else the service\'s DEFAULT_CALLER_ID.',
-      ),
+      )
+      .addTag('webhooks', 'Endpoints the organization\'s call events are POSTed to, signed, and each delivery\'s attempts.'),
   ).build();
   // Operation ids are the handler names: stable, readable, and unique across controllers.
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
