@@ -26,6 +26,9 @@ const DAY_MS = 86_400_000;
 
 class LostLease extends Error {}
 
+/** Told when the relay has stored events of an organization, so that this process's streams need not wait for a poll. */
+export type RelayedListener = (organizationId: string) => void;
+
 /**
  * Moves the events waiting in calls' outboxes to the feed. One relay at a time per organization (a lease):
  * it gives each event the organization's next sequence number by a unique insert of `<org>:<seq>`, one after
@@ -44,6 +47,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly queued = new Map<string, Map<string, Types.ObjectId>>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly lastPurge = new Map<string, number>();
+  private readonly relayedListeners: RelayedListener[] = [];
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
   private readonly retentionMs: number;
@@ -70,6 +74,10 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     this.closing = true;
     clearInterval(this.sweepTimer);
     await Promise.allSettled([...this.running.values()]);
+  }
+
+  onRelayed(listener: RelayedListener): void {
+    this.relayedListeners.push(listener);
   }
 
   /** Relays the call's outbox soon, with any other calls of its organization waiting here. */
@@ -163,6 +171,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         seq++;
         done = event.seq;
       }
+      if (done > (relayed.get(key) ?? 0)) for (const listener of this.relayedListeners) listener(organizationId);
       await this.outbox.settle(callId, done);
       crashPoint('after-pending-pull');
     }

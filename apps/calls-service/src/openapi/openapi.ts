@@ -1,12 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { addBearerAuth } from '@app/auth';
+import { addStreamTicketAuth } from '../events/stream-ticket.scheme';
 
 export const DOCS_PATH = 'api/docs';
 
 /** The document the decorators describe; a test keeps it equal to openapi.yaml. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  const config = addBearerAuth(
+  const config = addStreamTicketAuth(addBearerAuth(
     new DocumentBuilder()
       .setTitle('Calls service')
       .setDescription(
@@ -17,14 +18,14 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
       .addServer('/', 'This service')
       .addTag('calls', 'Phone calls: recording them as they are placed, following their status, and finding them again.')
       .addTag('contacts', 'The people the organization calls.')
-      .addTag('events', 'Every change to a call, as a feed to page through.')
+      .addTag('events', 'Every change to a call, as a feed to page through and as a live stream.')
       .addTag('health', 'Liveness and readiness, for orchestrators and load balancers.')
       .addTag(
         'phone-numbers',
         'The organization\'s Sinch numbers. A call shows its caller\'s own number, else the organization\'s default, ' +
           'else the service\'s DEFAULT_CALLER_ID.',
       ),
-  ).build();
+  )).build();
   // Operation ids are the handler names: stable, readable, and unique across controllers.
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (_controller, method) => method });
 }
