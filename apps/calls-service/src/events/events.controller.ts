@@ -64,7 +64,7 @@ export class EventsController {
   })
   @ApiOkResponse({
     description: 'The stream: `text/event-stream`, open until the token expires or the service ends it.',
-    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 64f0a1b2c3d4e5f6a7b8c000:000000000002\nevent: call.ringing\ndata: {"id":"64f0a1b2c3d4e5f6a7b8c000:000000000002",…}\n\n' } } },
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 64f0a1b2c3d4e5f6a7b8c000:000000000002\nevent: call.ringing\ndata: {"id":"64f0a1b2c3d4e5f6a7b8c000:000000000002",…}' } } },
   })
   @ApiErrorResponses(
     400,
