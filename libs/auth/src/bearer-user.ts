@@ -1,4 +1,4 @@
-import { verify } from 'jsonwebtoken';
+import { decode, verify } from 'jsonwebtoken';
 import { AuthUser } from './auth-user';
 import { JwtVerification } from './auth.options';
 import { TokenClaims, tokenProblem, userFromClaims } from './claims';
@@ -49,4 +49,14 @@ export function requestBearerUser(verification: JwtVerification, request: { head
 /** The user requestBearerUser already verified for this request, if it was asked and the token is good. */
 export function alreadyVerifiedUser(request: object): AuthUser | undefined {
   return (request as WithVerifiedUser)[VERIFIED_USER] ?? undefined;
+}
+
+/**
+ * When the Authorization header's bearer token expires. It decodes without checking: ask only about a
+ * header that verifiedBearerUser (or the guard) has already accepted.
+ */
+export function bearerTokenExpiry(authorization: string | undefined): Date | undefined {
+  const token = BEARER.exec(authorization ?? '')?.[1];
+  const payload = token ? decode(token) : null;
+  return payload && typeof payload === 'object' && typeof payload.exp === 'number' ? new Date(payload.exp * 1000) : undefined;
 }

@@ -31,3 +31,10 @@ function NoSecurityRequirement(target: object, _key?: string | symbol, descripto
  */
 export const Public = (): MethodDecorator & ClassDecorator =>
   applyDecorators(SetMetadata(IS_PUBLIC_KEY, true), NoSecurityRequirement as MethodDecorator & ClassDecorator);
+
+/**
+ * Skips the global bearer guard for a route that authenticates its callers with a guard of its own (such
+ * as the event stream, which also takes a ticket in its URL); the route's `@ApiSecurity` says how, and
+ * the document's security stays as the route declares it.
+ */
+export const AuthenticatedByRoute = (): MethodDecorator => SetMetadata(IS_PUBLIC_KEY, true);

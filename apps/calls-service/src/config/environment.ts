@@ -197,6 +197,15 @@ export class Environment {
   @Min(1, { message: 'WEBHOOK_LOG_RETENTION_DAYS must be at least 1' })
   WEBHOOK_LOG_RETENTION_DAYS = 30;
 
+  /**
+   * How often an open event stream (`GET /api/events/stream`) gets a comment line when nothing else was sent,
+   * so that proxies and load balancers do not close it as idle.
+   */
+  @Transform(toInteger)
+  @IsInt({ message: 'SSE_HEARTBEAT_MS must be a whole number of milliseconds' })
+  @Min(100, { message: 'SSE_HEARTBEAT_MS must be at least 100' })
+  SSE_HEARTBEAT_MS = 15_000;
+
   /** The Sinch application's key, from the Sinch dashboard: callbacks must name it. */
   @Matches(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, {
     message: 'SINCH_APPLICATION_KEY must be the Sinch application key, a UUID such as 669e367e-6bba-48ab-af15-266871c28135',

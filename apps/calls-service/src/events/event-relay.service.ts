@@ -26,6 +26,9 @@ const DAY_MS = 86_400_000;
 
 class LostLease extends Error {}
 
+/** Told when the relay has stored events of an organization, so that this process's streams and webhooks need not wait for a poll. */
+export type RelayedListener = (organizationId: string) => void;
+
 /**
  * Moves the events waiting in calls' outboxes to the feed. One relay at a time per organization (a lease):
  * it gives each event the organization's next sequence number by a unique insert of `<org>:<seq>`, one after
@@ -44,9 +47,9 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly queued = new Map<string, Map<string, Types.ObjectId>>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly lastPurge = new Map<string, number>();
+  private readonly relayedListeners: RelayedListener[] = [];
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
-  private readonly relayedListeners: Array<(organizationId: string) => void> = [];
   private readonly retentionMs: number;
 
   constructor(
@@ -73,8 +76,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     await Promise.allSettled([...this.running.values()]);
   }
 
-  /** Calls `listener` with the organization each time this process has relayed some of its events. */
-  onRelayed(listener: (organizationId: string) => void): void {
+  onRelayed(listener: RelayedListener): void {
     this.relayedListeners.push(listener);
   }
 
@@ -169,12 +171,12 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         seq++;
         done = event.seq;
       }
+      if (done > (relayed.get(key) ?? 0)) for (const listener of this.relayedListeners) listener(organizationId);
       await this.outbox.settle(callId, done);
       crashPoint('after-pending-pull');
     }
     if (seq !== head.seq) {
       await this.heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
-      for (const listener of this.relayedListeners) listener(organizationId);
     }
     await this.purge(organizationId, { ...head, seq });
   }

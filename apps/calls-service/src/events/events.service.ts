@@ -8,7 +8,7 @@ import { EventHead, eventId, FeedEvent, seqOf } from './event.schema';
 /** With filters, a page reads at most this many events past `after`, so its cost stays bounded. */
 const MAX_SCAN = 1_000;
 /** Point lookups in flight at once. */
-const LOOKUPS_AT_ONCE = 50;
+export const LOOKUPS_AT_ONCE = 50;
 
 /**
  * The feed. An organization's events are numbered 1, 2, 3… by the relay, which stores them in that order,
@@ -24,19 +24,7 @@ export class EventsService {
   ) {}
 
   async list(organizationId: string, query: ListEventsQueryDto): Promise<{ events: EventDto[]; nextCursor: string | null }> {
-    const head = await this.heads.findById(organizationId).lean<EventHead>();
-    const purgedThrough = head?.purgedThrough ?? 0;
-    let last: number;
-    if (query.after) {
-      // Well-formed, but another organization's: as for a foreign call id, there is no such event here.
-      if (!query.after.startsWith(`${organizationId}:`)) throw new NotFoundException('after is not an event of your organization');
-      last = seqOf(query.after);
-      if (last < purgedThrough) {
-        throw new GoneException(`Event ${query.after} is older than the events kept (EVENT_RETENTION_DAYS); read the feed again from its start, without after`);
-      }
-    } else {
-      last = purgedThrough;
-    }
+    const last = await this.positionOf(organizationId, query.after);
     const types = query.type ? new Set<string>(query.type) : null;
     const matches = (event: FeedEvent) => (!types || types.has(event.type)) && (!query.callId || event.callId === query.callId.toLowerCase());
     const filtered = types !== null || query.callId !== undefined;
@@ -45,20 +33,13 @@ export class EventsService {
     const scanLimit = last + (filtered ? Math.max(MAX_SCAN, query.limit) : query.limit);
     while (found.length < query.limit && scanned < scanLimit) {
       const size = Math.min(LOOKUPS_AT_ONCE, scanLimit - scanned, filtered ? LOOKUPS_AT_ONCE : query.limit - found.length);
-      const ids = Array.from({ length: size }, (_, index) => eventId(organizationId, scanned + 1 + index));
-      const batch = await Promise.all(ids.map((id) => this.events.findById(id).lean<FeedEvent>()));
-      let end = false;
+      const batch = await this.readRun(organizationId, scanned + 1, size);
       for (const event of batch) {
-        // The first number not stored is the end of the feed: numbers are stored in order, one at a time.
-        if (!event) {
-          end = true;
-          break;
-        }
         scanned++;
         if (matches(event)) found.push(toEventDto(event));
         if (found.length === query.limit) break;
       }
-      if (end) break;
+      if (batch.length < size) break;
     }
     return { events: found, nextCursor: scanned > 0 ? eventId(organizationId, scanned) : (query.after ?? null) };
   }
@@ -72,6 +53,34 @@ export class EventsService {
   /** The last number the relay recorded for the organization: events past it may be stored already, none before it is missing. */
   async lastSeq(organizationId: string): Promise<number> {
     return (await this.heads.findById(organizationId).lean<EventHead>())?.seq ?? 0;
+  }
+
+  /**
+   * The sequence number to read after: `after`'s, or, without it, the last one purged (so the oldest kept is
+   * next). 404 for an `after` of another organization, 410 for one older than the events kept.
+   */
+  async positionOf(organizationId: string, after: string | undefined): Promise<number> {
+    const head = await this.heads.findById(organizationId).lean<EventHead>();
+    const purgedThrough = head?.purgedThrough ?? 0;
+    if (!after) return purgedThrough;
+    // Well-formed, but another organization's: as for a foreign call id, there is no such event here.
+    if (!after.startsWith(`${organizationId}:`)) throw new NotFoundException('after is not an event of your organization');
+    const last = seqOf(after);
+    if (last < purgedThrough) {
+      throw new GoneException(`Event ${after} is older than the events kept (EVENT_RETENTION_DAYS); read the feed again from its start, without after`);
+    }
+    return last;
+  }
+
+  /**
+   * The events numbered `first`, `first + 1`… (at most `count`, looked up at once), up to the first number not
+   * stored: that is the end of the feed, numbers being stored in order, one at a time.
+   */
+  async readRun(organizationId: string, first: number, count: number): Promise<FeedEvent[]> {
+    const ids = Array.from({ length: count }, (_, index) => eventId(organizationId, first + index));
+    const batch = await Promise.all(ids.map((id) => this.events.findById(id).lean<FeedEvent>()));
+    const end = batch.indexOf(null);
+    return (end === -1 ? batch : batch.slice(0, end)) as FeedEvent[];
   }
 }
 

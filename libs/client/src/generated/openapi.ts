@@ -335,6 +335,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's call events, live, as Server-Sent Events
+         * @description Each event as it is stored, on any replica, within a second: `id: <event id>`, `event: <type>`, `data: <the Event as JSON>`, in feed order. Without `Last-Event-ID` or `after` it starts with the next event stored; with either, it first sends the events after that one, then goes live, with no gap and no duplicate. A comment line comes every `SSE_HEARTBEAT_MS` when nothing else was sent. The stream ends when the bearer token (or the token that asked for the ticket) expires, when the service shuts down, and when the client reads too slowly; reconnect with `Last-Event-ID`, as `EventSource` does by itself. Authenticate with the bearer header, or, from a browser, with `?ticket=` from `POST /api/events/stream-tickets`.
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events/stream-tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket to open the event stream from a browser
+         * @description A browser's `EventSource` cannot send an Authorization header, and a bearer token must never be put in a URL. Ask for a ticket with the bearer token, then open `GET /api/events/stream?ticket=…`. The ticket is valid for 60 s, opens one stream once, is bound to the caller's user and organization, and that stream ends when the token that asked for it expires.
+         */
+        post: operations["issueStreamTicket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -878,6 +918,23 @@ export interface components {
              * @example 64f0a1b2c3d4e5f6a7b8c000:000000000042
              */
             nextCursor: string | null;
+        };
+        StreamTicketResponse: {
+            /**
+             * @example true
+             * @enum {boolean}
+             */
+            success: true;
+            /**
+             * @description Pass as `?ticket=` to `GET /api/events/stream` (for a browser's `EventSource`, which cannot send an Authorization header). Single use, bound to the caller's user and organization; the stream it opens ends when the bearer token that asked for it expires.
+             * @example q3Jk0l8zv2bW1cUeR5nYf7TgHs9aXpLmDo4iKe6uZwA
+             */
+            ticket: string;
+            /**
+             * Format: date-time
+             * @description When the ticket can no longer be redeemed: 60 s from now, or the token's expiry if sooner.
+             */
+            expiresAt: string;
         };
         CallListResponse: {
             /**
@@ -3664,6 +3721,143 @@ export interface operations {
             };
             /** @description `after` names an event older than the events kept (`EVENT_RETENTION_DAYS`): start again without `after`. */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Only events after this one (exclusive): the `nextCursor` of the previous page. Absent: from the oldest event kept. */
+                after?: string;
+                /** @description Only events of this type; repeat the parameter (`type=call.ended&type=call.answered`) for any of several. */
+                type?: ("call.initiated" | "call.ringing" | "call.answered" | "call.ended" | "call.recording.added" | "call.updated")[];
+                /** @description Only events of this call. */
+                callId?: string;
+                /** @description Only events of this user's calls: the dialer watches its own user's. */
+                userId?: string;
+            };
+            header?: {
+                /** @description Resume after this event (what `EventSource` sends when it reconnects). Takes precedence over `after`. */
+                "Last-Event-ID"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: `text/event-stream`, open until the token expires or the service ends it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request is malformed or a field is invalid. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The bearer token or the ticket is missing, invalid, expired or already used. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `after` (or `Last-Event-ID`) is not an event of the caller's organization. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `after` (or `Last-Event-ID`) names an event older than the events kept: start again without it. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database cannot be reached. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    issueStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ticket. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicketResponse"];
+                };
+            };
+            /** @description The bearer token is missing, invalid or expired. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
