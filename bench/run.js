@@ -16,7 +16,7 @@
  *   BENCH_DURATION_S    seconds of load per measured window (default 6)
  *   BENCH_WARMUP_S      seconds of warm-up per scenario and server, before the rounds (default 3)
  *   BENCH_CONNECTIONS   concurrent connections autocannon keeps open (default 10)
- *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` included)
+ *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` and `feed-scale` included)
  *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
@@ -36,6 +36,7 @@ const { compare } = require('./lib/conformance');
 const { databaseWindow, loadWindow } = require('./lib/load');
 const { childrenOf, memory } = require('./lib/proc');
 const { markdown, summariseScenario, svg } = require('./lib/report');
+const { feedScaleMarkdown, measureFeedScale } = require('./lib/feed-scale');
 const { measureScale, scaleMarkdown } = require('./lib/scale');
 const { probes, scenarios } = require('./lib/scenarios');
 const { ROOT, cleanUp } = require('./lib/servers');
@@ -163,6 +164,9 @@ async function main() {
   await Promise.all(active.map((s) => s.reset()));
   // Last, since it fills the collection the other scenarios read (and empties it again afterwards).
   const scale = !config.scenarios || config.scenarios.includes('scale') ? await measureScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests, log }) : [];
+  // The feed with 1,000 to 100,000 events kept, in a database of its own too.
+  const feedScale =
+    !config.scenarios || config.scenarios.includes('feed-scale') ? await measureFeedScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests * 2, log }) : [];
 
   const summaries = runs.map(summariseScenario);
   const meta = {
@@ -197,10 +201,14 @@ async function main() {
   };
   const scaleTable = scaleMarkdown(scale);
   await fsp.mkdir(config.outDir, { recursive: true });
-  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale }, null, 2)}\n`);
+  const feedScaleTable = feedScaleMarkdown(feedScale);
+  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale, feedScale }, null, 2)}\n`);
   const table =
     markdown(summaries, meta) +
-    (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '');
+    (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '') +
+    (feedScaleTable
+      ? `\n## The event feed as events are kept (our service, ${config.scaleRequests * 2} requests per kind and size, one at a time)\n\n${feedScaleTable}`
+      : '');
   await fsp.writeFile(path.join(config.outDir, 'results.md'), `# Benchmark: calls service vs a bare Fastify baseline\n\n${table}`);
   await fsp.writeFile(path.join(config.outDir, 'ratios.svg'), svg(summaries));
   console.log(`\n${table}`);
