@@ -16,7 +16,7 @@
  *   BENCH_DURATION_S    seconds of load per measured window (default 6)
  *   BENCH_WARMUP_S      seconds of warm-up per scenario and server, before the rounds (default 3)
  *   BENCH_CONNECTIONS   concurrent connections autocannon keeps open (default 10)
- *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` included)
+ *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` and `feed-scale` included)
  *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
  *   BENCH_WEBHOOK_QUEUED events queued per receiver in the `webhooks` scenario (default 1000)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
@@ -37,6 +37,7 @@ const { compare } = require('./lib/conformance');
 const { databaseWindow, loadWindow } = require('./lib/load');
 const { childrenOf, memory } = require('./lib/proc');
 const { markdown, summariseScenario, svg } = require('./lib/report');
+const { feedScaleMarkdown, measureFeedScale } = require('./lib/feed-scale');
 const { measureScale, scaleMarkdown } = require('./lib/scale');
 const { measureWebhooks, webhooksMarkdown } = require('./lib/webhooks');
 const { probes, scenarios } = require('./lib/scenarios');
@@ -82,15 +83,17 @@ async function main() {
   /** @type {import('./lib/report').ScenarioRun[]} */
   const runs = all.map((s) => ({ id: s.id, title: s.title, status: 'measured', rounds: [] }));
 
+  // Another build in the baseline's place may predate the events: its calls are compared without them.
+  const compareOptions = { eventsOptional: Boolean(process.env.BENCH_BASELINE_SERVICE_MAIN) };
   // Same answers first: a scenario whose route is not there yet is skipped, and any difference is reported.
-  /** @type {{ scenario: string, name: string, request: string, same: boolean, status?: number, difference?: string }[]} */
+  /** @type {{ scenario: string, name: string, request: string, same: boolean, status?: number, difference?: string, note?: string }[]} */
   const conformance = [];
   const record = (/** @type {string} */ scenario, /** @type {string} */ name, /** @type {import('./lib/scenarios').Request} */ request, /** @type {Awaited<ReturnType<typeof compare>>} */ result) => {
-    conformance.push({ scenario, name, request: `${request.method} ${request.path}`, same: result.same, status: result.ours.status, difference: result.difference });
+    conformance.push({ scenario, name, request: `${request.method} ${request.path}`, same: result.same, status: result.ours.status, difference: result.difference, note: result.note });
     if (!result.same) log(`DIFFERENT ANSWERS to ${request.method} ${request.path} (${name}):\n${result.difference}`);
   };
   for (const [i, scenario] of all.entries()) {
-    const result = await compare(ours, baseline, scenario.request, fixtures.db);
+    const result = await compare(ours, baseline, scenario.request, fixtures.db, compareOptions);
     const missing = routeMissing(result.ours) ? 'our service' : routeMissing(result.baseline) ? 'the baseline' : null;
     if (missing) {
       Object.assign(runs[i], { status: 'skipped', reason: `skipped (route missing${missing === 'the baseline' ? ' in the baseline' : ''})` });
@@ -106,14 +109,14 @@ async function main() {
       const cursor = /** @type {{ nextCursor?: string }} */ (result.ours.body).nextCursor;
       if (cursor) {
         const next = { ...scenario.request, path: `${scenario.request.path}&cursor=${encodeURIComponent(cursor)}` };
-        record('list', 'the next page', next, await compare(ours, baseline, next, fixtures.db));
+        record('list', 'the next page', next, await compare(ours, baseline, next, fixtures.db, compareOptions));
       }
     }
   }
   const measured = new Set(runs.filter((r) => r.status === 'measured').map((r) => r.id));
   for (const probe of probes(fixtures)) {
     if (!measured.has(probe.scenario)) continue;
-    record(probe.scenario, probe.name, probe.request, await compare(ours, baseline, probe.request, fixtures.db));
+    record(probe.scenario, probe.name, probe.request, await compare(ours, baseline, probe.request, fixtures.db, compareOptions));
   }
   const differing = conformance.filter((c) => !c.same).length;
   log(`conformance: ${conformance.length - differing} of ${conformance.length} requests answered the same by both servers`);
@@ -164,6 +167,9 @@ async function main() {
   await Promise.all(active.map((s) => s.reset()));
   // Last, since it fills the collection the other scenarios read (and empties it again afterwards).
   const scale = !config.scenarios || config.scenarios.includes('scale') ? await measureScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests, log }) : [];
+  // The feed with 1,000 to 100,000 events kept, in a database of its own too.
+  const feedScale =
+    !config.scenarios || config.scenarios.includes('feed-scale') ? await measureFeedScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests * 2, log }) : [];
   const webhooks =
     !config.scenarios || config.scenarios.includes('webhooks')
       ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, log })
@@ -202,10 +208,14 @@ async function main() {
   };
   const scaleTable = scaleMarkdown(scale);
   await fsp.mkdir(config.outDir, { recursive: true });
-  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale, webhooks }, null, 2)}\n`);
+  const feedScaleTable = feedScaleMarkdown(feedScale);
+  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale, feedScale, webhooks }, null, 2)}\n`);
   const table =
     markdown(summaries, meta) +
     (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '') +
+    (feedScaleTable
+      ? `\n## The event feed as events are kept (our service, ${config.scaleRequests * 2} requests per kind and size, one at a time)\n\n${feedScaleTable}`
+      : '') +
     (webhooks ? `\n## Webhook delivery while the API takes initiates (our service, ${config.connections} connections)\n\n${webhooksMarkdown(webhooks)}` : '');
   await fsp.writeFile(path.join(config.outDir, 'results.md'), `# Benchmark: calls service vs a bare Fastify baseline\n\n${table}`);
   await fsp.writeFile(path.join(config.outDir, 'ratios.svg'), svg(summaries));

@@ -12,6 +12,12 @@
  * X-Request-Id when sensible) in a header and in the one JSON log line per request, the security
  * headers, and a per-user rate limit with its X-RateLimit headers, all with the same values.
  *
+ * Every change to a call also does the events work the service does (docs/events.md), written plainly: the
+ * call goes in with its first event in its outbox, after a mark in `event_outbox`; a relay per organization,
+ * under the organization's lease, numbers the events by unique insert, takes them out of the call under the
+ * call's lock and deletes the mark; every second it sweeps the marks; and it answers `GET /api/events`
+ * by point lookups on `_id`.
+ *
  * Settings come from the environment like the service's: PORT, HOST, MONGODB_URI (with the database
  * name), MONGODB_WRITE_CONCERN, JWT_SECRET, DEFAULT_CALLER_ID, LOG_LEVEL, THROTTLE_LIMIT, THROTTLE_TTL_MS.
  */
@@ -33,6 +39,21 @@ const MAX_TYPED_LENGTH = 32;
 const PHONE_MESSAGE = 'phoneNumber must be a valid phone number in E.164 format, such as +14165550199';
 const INITIATE_FIELDS = new Set(['contactId', 'phoneNumber']);
 const ACCEPTABLE_REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
+const EVENT_ID = /^[0-9a-f]{24}:[0-9]{12}$/;
+const EVENT_TYPES = ['call.initiated', 'call.ringing', 'call.answered', 'call.ended', 'call.recording.added', 'call.updated'];
+const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
+/** The relay's and the call lock's leases, the sweep and the purge: the service's figures. */
+const RELAY_LEASE_MS = 10_000;
+const SWEEP_MS = 1_000;
+const SWEEP_BATCH = 500;
+const PURGE_EVERY_MS = 10 * 60_000;
+const PURGE_BATCH = 1_000;
+const ORPHAN_MARK_MS = 5 * 60_000;
+const CALL_LOCK_MS = 5_000;
+const CALL_LOCK_WAIT_MS = 8_000;
+const STALE_LOCK_MS = 60_000;
+const FEED_MAX_SCAN = 1_000;
+const FEED_LOOKUPS_AT_ONCE = 50;
 
 /** What @fastify/helmet sets, as the service configures it. */
 const SECURITY_HEADERS = {
@@ -238,6 +259,310 @@ function validateListQuery(query) {
   return { limit: /** @type {number} */ (limit), cursor: typeof cursor === 'string' ? cursor : undefined };
 }
 
+/**
+ * Validates the feed's query as ListEventsQueryDto does, messages in class-validator's order.
+ * @param {Record<string, unknown>} query
+ */
+function validateEventsQuery(query) {
+  /** @type {{ field: string, message: string }[]} */
+  const details = [];
+  for (const key of Object.keys(query)) {
+    if (!EVENT_QUERY_FIELDS.has(key)) details.push({ field: key, message: `property ${key} should not exist` });
+  }
+  const { after, callId } = query;
+  if (after !== undefined && after !== null) {
+    if (typeof after !== 'string' || !EVENT_ID.test(after)) details.push({ field: 'after', message: 'after must be an event id this service issued' });
+    if (typeof after !== 'string') details.push({ field: 'after', message: 'after must be a string' });
+  }
+  let type = query.type;
+  if (typeof type === 'string') type = [type];
+  if (type !== undefined && type !== null) {
+    if (!Array.isArray(type) || !type.every((item) => EVENT_TYPES.includes(item))) {
+      details.push({ field: 'type', message: `each value in type must be one of the following values: ${EVENT_TYPES.join(', ')}` });
+    }
+    if (!Array.isArray(type) || type.length > EVENT_TYPES.length) details.push({ field: 'type', message: `type must contain no more than ${EVENT_TYPES.length} elements` });
+    if (!Array.isArray(type)) details.push({ field: 'type', message: 'type must be an array' });
+  }
+  if (callId !== undefined && callId !== null) {
+    if (typeof callId !== 'string' || !OBJECT_ID.test(callId)) details.push({ field: 'callId', message: 'callId must be a 24-character hexadecimal id' });
+    if (typeof callId !== 'string') details.push({ field: 'callId', message: 'callId must be a string' });
+  }
+  let limit = query.limit;
+  if (typeof limit === 'string' && /^\d{1,4}$/.test(limit)) limit = Number(limit);
+  if (limit === undefined || limit === null) limit = 100;
+  else {
+    if (typeof limit !== 'number' || limit > 500) details.push({ field: 'limit', message: 'limit must not be greater than 500' });
+    if (typeof limit !== 'number' || limit < 1) details.push({ field: 'limit', message: 'limit must not be less than 1' });
+    if (!Number.isInteger(limit)) details.push({ field: 'limit', message: 'limit must be an integer number' });
+  }
+  if (details.length > 0) throw new HttpError(400, details.map((detail) => detail.message).join('; '), { details });
+  return {
+    after: /** @type {string | undefined} */ (after ?? undefined),
+    types: Array.isArray(type) ? new Set(type) : null,
+    callId: typeof callId === 'string' ? callId.toLowerCase() : undefined,
+    limit: /** @type {number} */ (limit),
+  };
+}
+
+/** `<organizationId>:<12 digits>`, the feed's ids. @param {string} organizationId @param {number} seq */
+const eventId = (organizationId, seq) => `${organizationId}:${String(seq).padStart(12, '0')}`;
+
+/** @param {unknown} error */
+const isDuplicateKey = (error) => typeof error === 'object' && error !== null && /** @type {{ code?: unknown }} */ (error).code === 11000;
+
+/**
+ * Inserts the document; false when its `_id` is taken (the one atomic claim on both databases).
+ * @param {import('mongodb').Collection<any>} collection
+ * @param {Record<string, unknown>} document
+ */
+async function insertUnique(collection, document) {
+  try {
+    await collection.insertOne(document);
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Takes the lease on `id` if it is free or expired, as the service's Leases.tryAcquire: the token, or null.
+ * @param {import('mongodb').Collection<any>} collection
+ * @param {unknown} id
+ * @param {number} leaseMs
+ */
+async function tryLease(collection, id, leaseMs) {
+  const token = randomUUID();
+  for (let round = 0; ; round++) {
+    if (await insertUnique(collection, { _id: id, token, expiresAt: new Date(Date.now() + leaseMs) })) return token;
+    const held = await collection.findOne({ _id: id });
+    if (held && held.expiresAt.getTime() >= Date.now()) return null;
+    if (round === 3) return null;
+    if (held) await collection.deleteOne({ _id: id, token: held.token });
+  }
+}
+
+/**
+ * The events work: the mark before a call's write, the relay after it, the sweep, and the feed's pages.
+ * @param {import('mongodb').Db} db
+ * @param {import('pino').Logger} logger
+ */
+function eventsOf(db, logger) {
+  const calls = db.collection('calls');
+  const marks = db.collection('event_outbox');
+  // Their ids are strings (`<organizationId>:<number>`, the organization's id).
+  /** @type {import('mongodb').Collection<any>} */
+  const events = db.collection('events');
+  /** @type {import('mongodb').Collection<any>} */
+  const heads = db.collection('event_heads');
+  /** @type {import('mongodb').Collection<any>} */
+  const relayLeases = db.collection('event_relay_leases');
+  const callLocks = db.collection('call_locks');
+  const retentionMs = Number(process.env.EVENT_RETENTION_DAYS || 30) * 86_400_000;
+  /** @type {Map<string, Map<string, ObjectId>>} */
+  const queued = new Map();
+  /** @type {Set<string>} */
+  const running = new Set();
+  /** @type {Map<string, number>} */
+  const lastPurge = new Map();
+  let lastLockPurge = Date.now();
+
+  /**
+   * The call's lock around `work`, as the service's CallLockService: a lease, waited for with jittered retries.
+   * @template T @param {ObjectId} callId @param {() => Promise<T>} work @returns {Promise<T>}
+   */
+  async function withCallLock(callId, work) {
+    const deadline = Date.now() + CALL_LOCK_WAIT_MS;
+    let delay = 5;
+    let token = await tryLease(callLocks, callId, CALL_LOCK_MS);
+    while (!token) {
+      if (Date.now() >= deadline) throw new Error('The call is being updated by other requests');
+      await new Promise((resolve) => setTimeout(resolve, delay / 2 + Math.random() * delay));
+      delay = Math.min(delay * 1.5, 50);
+      token = await tryLease(callLocks, callId, CALL_LOCK_MS);
+    }
+    try {
+      return await work();
+    } finally {
+      await callLocks.deleteOne({ _id: callId, token }).catch((error) => logger.warn(`Could not release the lock of call ${callId}: ${error}`));
+      if (Date.now() - lastLockPurge >= PURGE_EVERY_MS) {
+        lastLockPurge = Date.now();
+        callLocks.deleteMany({ expiresAt: { $lt: new Date(Date.now() - STALE_LOCK_MS) } }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** @param {string} organizationId @param {ObjectId} callId */
+  function enqueue(organizationId, callId) {
+    let waiting = queued.get(organizationId);
+    if (!waiting) queued.set(organizationId, (waiting = new Map()));
+    waiting.set(callId.toHexString(), callId);
+    if (running.has(organizationId)) return;
+    running.add(organizationId);
+    drain(organizationId).finally(() => running.delete(organizationId));
+  }
+
+  /** @param {string} organizationId */
+  async function drain(organizationId) {
+    await new Promise((resolve) => setImmediate(resolve));
+    for (;;) {
+      const waiting = queued.get(organizationId);
+      if (!waiting || waiting.size === 0) {
+        queued.delete(organizationId);
+        return;
+      }
+      const token = await tryLease(relayLeases, organizationId, RELAY_LEASE_MS).catch((error) => {
+        logger.warn(`Could not take the event relay lease of organization ${organizationId}: ${error}`);
+        return null;
+      });
+      if (!token) {
+        queued.delete(organizationId);
+        return;
+      }
+      const batch = [...waiting.values()];
+      waiting.clear();
+      try {
+        await relay(organizationId, batch);
+      } catch (error) {
+        logger.warn(`Could not relay the events of organization ${organizationId}: ${error}`);
+      } finally {
+        await relayLeases.deleteOne({ _id: organizationId, token }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** Under the organization's lease. @param {string} organizationId @param {ObjectId[]} callIds */
+  async function relay(organizationId, callIds) {
+    const started = Date.now();
+    const head = (await heads.findOne({ _id: organizationId })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
+    let seq = head.seq;
+    /** @type {Map<string, number>} events past the head, of a relay that died before moving it */
+    const relayed = new Map();
+    for (let next = await events.findOne({ _id: eventId(organizationId, seq + 1) }); next; next = await events.findOne({ _id: eventId(organizationId, seq + 1) })) {
+      seq++;
+      relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
+    }
+    for (const [index, callId] of callIds.entries()) {
+      if (Date.now() - started > RELAY_LEASE_MS / 3) {
+        for (const rest of callIds.slice(index)) enqueue(organizationId, rest);
+        break;
+      }
+      const call = await calls.findOne({ _id: callId });
+      const key = callId.toHexString();
+      let done = relayed.get(key) ?? 0;
+      const pending = [...(call?.pendingEvents ?? [])].sort((a, b) => a.seq - b.seq);
+      for (const event of pending) {
+        if (event.seq <= done) continue;
+        if (call?.organizationId.toHexString() !== organizationId) break;
+        const document = {
+          _id: eventId(organizationId, seq + 1),
+          organizationId,
+          callId: key,
+          callSeq: event.seq,
+          type: event.type,
+          createdAt: event.createdAt,
+          changes: event.changes,
+          call: event.call,
+        };
+        if (!(await insertUnique(events, document))) throw new Error(`event ${document._id} was taken by another relay`);
+        seq++;
+        done = event.seq;
+      }
+      // Out of the outbox under the call's lock; the mark goes once nothing is left waiting.
+      await withCallLock(callId, async () => {
+        const current = await calls.findOne({ _id: callId });
+        if (!current) {
+          await marks.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
+          return;
+        }
+        const waiting = current.pendingEvents ?? [];
+        const left = waiting.filter((/** @type {{ seq: number }} */ event) => event.seq > done);
+        if (left.length < waiting.length) await calls.updateOne({ _id: callId, eventSeq: current.eventSeq }, { $set: { pendingEvents: left } });
+        if (left.length === 0) await marks.deleteOne({ _id: callId });
+      });
+    }
+    if (seq !== head.seq) await heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
+    await purge(organizationId, head.purgedThrough, seq);
+  }
+
+  /** Events older than the retention, oldest first, at most every 10 minutes per organization. */
+  async function purge(/** @type {string} */ organizationId, /** @type {number} */ purgedThrough, /** @type {number} */ seq) {
+    const now = Date.now();
+    if (now - (lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return;
+    lastPurge.set(organizationId, now);
+    let through = purgedThrough;
+    for (let count = 0; count < PURGE_BATCH && through < seq; count++) {
+      const oldest = await events.findOne({ _id: eventId(organizationId, through + 1) });
+      if (oldest && oldest.createdAt.getTime() >= now - retentionMs) break;
+      await heads.updateOne({ _id: organizationId }, { $set: { purgedThrough: through + 1 } });
+      if (oldest) await events.deleteOne({ _id: oldest._id });
+      through++;
+    }
+  }
+
+  const sweep = async () => {
+    try {
+      for (const mark of await marks.find({}).limit(SWEEP_BATCH).toArray()) enqueue(mark.organizationId.toHexString(), mark._id);
+    } catch (error) {
+      logger.warn(`Could not look for waiting events: ${error}`);
+    }
+  };
+  setInterval(sweep, SWEEP_MS).unref();
+  void sweep();
+
+  /**
+   * A page of the organization's feed: point lookups on `_id` from `after`, up to the first number not stored.
+   * @param {string} organizationId
+   * @param {ReturnType<typeof validateEventsQuery>} query
+   */
+  async function page(organizationId, query) {
+    const head = await heads.findOne({ _id: organizationId });
+    const purgedThrough = head?.purgedThrough ?? 0;
+    let last = purgedThrough;
+    if (query.after) {
+      if (!query.after.startsWith(`${organizationId}:`)) throw new HttpError(404, 'after is not an event of your organization');
+      last = Number(query.after.slice(25));
+      if (last < purgedThrough) {
+        throw new HttpError(410, `Event ${query.after} is older than the events kept (EVENT_RETENTION_DAYS); read the feed again from its start, without after`);
+      }
+    }
+    const filtered = query.types !== null || query.callId !== undefined;
+    /** @type {unknown[]} */
+    const found = [];
+    let scanned = last;
+    const scanLimit = last + (filtered ? Math.max(FEED_MAX_SCAN, query.limit) : query.limit);
+    while (found.length < query.limit && scanned < scanLimit) {
+      const size = Math.min(FEED_LOOKUPS_AT_ONCE, scanLimit - scanned, filtered ? FEED_LOOKUPS_AT_ONCE : query.limit - found.length);
+      const batch = await Promise.all(Array.from({ length: size }, (_, index) => events.findOne({ _id: eventId(organizationId, scanned + 1 + index) })));
+      let end = false;
+      for (const event of batch) {
+        if (!event) {
+          end = true;
+          break;
+        }
+        scanned++;
+        if ((!query.types || query.types.has(event.type)) && (!query.callId || event.callId === query.callId)) {
+          found.push({
+            id: event._id,
+            type: event.type,
+            createdAt: event.createdAt.toISOString(),
+            organizationId: event.organizationId,
+            data: { call: JSON.parse(event.call), changes: event.changes },
+          });
+        }
+        if (found.length === query.limit) break;
+      }
+      if (end) break;
+    }
+    return { success: true, events: found, nextCursor: scanned > 0 ? eventId(organizationId, scanned) : (query.after ?? null) };
+  }
+
+  /** Before the call's insert or write that carries an event. @param {{ _id: ObjectId, organizationId: ObjectId }} call */
+  const mark = (call) => insertUnique(marks, { _id: call._id, organizationId: call.organizationId, markedAt: new Date() });
+
+  return { mark, written: (/** @type {{ _id: ObjectId, organizationId: ObjectId }} */ call) => enqueue(call.organizationId.toHexString(), call._id), page };
+}
+
 const CURSOR_BYTES = 8 + 12;
 
 /** @param {string} cursor the (startTime, _id) of a page's last call, as the service packs it */
@@ -315,6 +640,7 @@ async function main() {
   const contacts = db.collection('contacts');
   const phoneNumbers = db.collection('phone_numbers');
   const phoneNumberDefaults = db.collection('phone_number_defaults');
+  const feed = eventsOf(db, logger);
 
   const app = Fastify({
     bodyLimit: BODY_LIMIT_BYTES,
@@ -453,9 +779,14 @@ async function main() {
       createdAt: now,
       updatedAt: now,
     };
-    await calls.insertOne(call);
+    const answer = toCallDto(call);
+    // The call goes in with its first event in its outbox, after the mark that tells the relay.
+    const stored = { ...call, pendingEvents: [{ seq: 1, type: 'call.initiated', createdAt: now, changes: [], call: JSON.stringify(answer) }], eventSeq: 1 };
+    await feed.mark(call);
+    await calls.insertOne(stored);
+    feed.written(call);
     reply.code(201);
-    return { success: true, call: toCallDto(call), message: 'Call recorded' };
+    return { success: true, call: answer, message: 'Call recorded' };
   });
 
   app.get('/api/calls', async (request, reply) => {
@@ -487,6 +818,12 @@ async function main() {
     const call = await calls.findOne({ _id: new ObjectId(id.toLowerCase()), organizationId: new ObjectId(user.organizationId) });
     if (!call) throw new HttpError(404, 'Call not found');
     return { success: true, call: toCallDto(call) };
+  });
+
+  app.get('/api/events', async (request, reply) => {
+    const user = guard(request, reply);
+    const query = validateEventsQuery(/** @type {Record<string, unknown>} */ (request.query));
+    return feed.page(user.organizationId, query);
   });
 
   const port = Number(env.PORT ?? 3001);

@@ -4,8 +4,10 @@
 /**
  * Before anything is measured, both servers get the same requests and must give the same answers:
  * status, headers and body, and for a recorded call the same stored document. Only what must differ
- * is blanked out: the ids of new calls and the times they were recorded. A baseline that did less
- * work than the service would make every ratio flattering, so this is what keeps the comparison honest.
+ * is blanked out: the ids of new calls and of their events, and the times they were recorded. For a
+ * recorded call it also waits for both relays to move the call's event to the feed, then compares the
+ * call as the relay left it and the event documents stored. A baseline that did less work than the
+ * service would make every ratio flattering, so this is what keeps the comparison honest.
  */
 
 const { isDeepStrictEqual } = require('node:util');
@@ -16,6 +18,8 @@ const CONNECTION_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfe
 /** Headers that must be there on both sides but whose values differ per answer by nature. */
 const VARYING_HEADERS = new Set(['x-request-id', 'x-ratelimit-reset', 'retry-after']);
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+/** How long a relay may take to move a new call's event to the feed, at most. */
+const RELAY_WAIT_MS = 15_000;
 
 /**
  * @typedef {object} Answer
@@ -64,8 +68,15 @@ function normalise(value, newIds, since) {
   }
   if (Array.isArray(value)) return value.map((item) => normalise(item, newIds, since));
   if (value && typeof value === 'object') {
-    // A new call's token is random, like its id.
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, key === 'callToken' && item !== null ? '<token>' : normalise(item, newIds, since)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => {
+        // A new call's token is random, like its id.
+        if (key === 'callToken' && item !== null) return [key, '<token>'];
+        // An event stores the call as JSON text: compared as what it says.
+        if (key === 'call' && typeof item === 'string' && item.startsWith('{')) return [key, { $json: normalise(JSON.parse(item), newIds, since) }];
+        return [key, normalise(item, newIds, since)];
+      }),
+    );
   }
   return value;
 }
@@ -88,9 +99,11 @@ function createdCallId(answer) {
  * @param {{ url: string }} baseline
  * @param {import('./scenarios').Request} request
  * @param {import('mongodb').Db} db
- * @returns {Promise<{ ours: Answer, baseline: Answer, same: boolean, difference?: string }>}
+ * @param {{ eventsOptional?: boolean }} [options] the baseline's place holds a build from before the events
+ *   (a before/after run): a call without any events work on one side is compared without it
+ * @returns {Promise<{ ours: Answer, baseline: Answer, same: boolean, difference?: string, note?: string }>}
  */
-async function compare(ours, baseline, request, db) {
+async function compare(ours, baseline, request, db, { eventsOptional = false } = {}) {
   const since = Date.now() - 1000;
   const a = await send(ours.url, request);
   const b = await send(baseline.url, request);
@@ -103,14 +116,56 @@ async function compare(ours, baseline, request, db) {
   const idA = createdCallId(a);
   const idB = createdCallId(b);
   if (idA && idB) {
+    const relayed = await relaysDone(db, [idA, idB]);
+    if (!relayed) return { ours: a, baseline: b, same: false, difference: `a call's event was not relayed within ${RELAY_WAIT_MS / 1000} s (its mark is still in event_outbox)` };
     const calls = db.collection('calls');
-    const storedA = normalise(await calls.findOne({ _id: new ObjectId(idA) }), newIds, since);
-    const storedB = normalise(await calls.findOne({ _id: new ObjectId(idB) }), newIds, since);
+    const events = db.collection('events');
+    const eventsA = await events.find({ callId: idA }).sort({ callSeq: 1 }).toArray();
+    const eventsB = await events.find({ callId: idB }).sort({ callSeq: 1 }).toArray();
+    for (const event of [...eventsA, ...eventsB]) newIds.add(String(event._id));
+    /** @type {any} */
+    let rawA = await calls.findOne({ _id: new ObjectId(idA) });
+    /** @type {any} */
+    let rawB = await calls.findOne({ _id: new ObjectId(idB) });
+    let note;
+    if (eventsOptional && rawB && !('eventSeq' in rawB) && eventsB.length === 0) {
+      // A build from before the events: the rest of the document must still be the same.
+      const { pendingEvents, eventSeq, ...rest } = rawA ?? {};
+      rawA = rest;
+      note = 'compared without the events work, which the build in the baseline\'s place predates';
+    }
+    const storedA = normalise(rawA, newIds, since);
+    const storedB = normalise(rawB, newIds, since);
     if (!sameInOrder(storedA, storedB)) {
       return { ours: a, baseline: b, same: false, difference: `stored documents differ:\n${describe(storedA, storedB)}` };
     }
+    if (!note) {
+      const feedA = normalise(eventsA, newIds, since);
+      const feedB = normalise(eventsB, newIds, since);
+      if (eventsA.length === 0 || !sameInOrder(feedA, feedB)) {
+        return { ours: a, baseline: b, same: false, difference: `stored events differ (or there are none):\n${describe(feedA, feedB)}` };
+      }
+    }
+    return { ours: a, baseline: b, same: true, ...(note ? { note } : {}) };
   }
   return { ours: a, baseline: b, same: true };
+}
+
+/**
+ * Waits until the relays have moved the calls' events to the feed and deleted their marks; false if
+ * they are still there after RELAY_WAIT_MS.
+ * @param {import('mongodb').Db} db
+ * @param {string[]} callIds
+ */
+async function relaysDone(db, callIds) {
+  const marks = db.collection('event_outbox');
+  const deadline = Date.now() + RELAY_WAIT_MS;
+  const filter = { _id: { $in: callIds.map((id) => new ObjectId(id)) } };
+  while ((await marks.countDocuments(filter)) > 0) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return true;
 }
 
 /**
@@ -133,4 +188,4 @@ function describe(left, right) {
   return `  ours:     ${cut(left)}\n  baseline: ${cut(right)}`;
 }
 
-module.exports = { send, compare };
+module.exports = { send, compare, relaysDone };

@@ -17,6 +17,7 @@ const { cpuSeconds, memory, resetPeakRss, sampleRss } = require('./proc');
  * @property {number | null} dbCpuSeconds the database process's, when known
  * @property {number} loadCpuSeconds the load generator's (this process)
  * @property {number} peakRssBytes
+ * @property {number} drainSeconds how long the background work went on after the load (its CPU is counted)
  */
 
 /**
@@ -47,6 +48,10 @@ async function loadWindow(server, scenario, { seconds, connections, dbPid }) {
     pipelining: 1,
     duration: seconds,
   });
+  // The work the requests left to the background (the event relay) is part of what they cost.
+  const drainStart = performance.now();
+  if (scenario.drained) await scenario.drained();
+  const drainSeconds = (performance.now() - drainStart) / 1000;
 
   const cpu = cpuSeconds(server.pid) - cpuBefore;
   const db = dbPid && dbBefore !== null ? cpuSeconds(dbPid) - dbBefore : null;
@@ -69,6 +74,7 @@ async function loadWindow(server, scenario, { seconds, connections, dbPid }) {
     dbCpuSeconds: db,
     loadCpuSeconds: (load.user + load.system) / 1e6,
     peakRssBytes,
+    drainSeconds,
   };
 }
 

@@ -11,6 +11,7 @@ const { randomBytes } = require('node:crypto');
 const path = require('node:path');
 const jwt = require('jsonwebtoken');
 const { ObjectId } = require('mongodb');
+const { feedProbes, feedScenario, seedFeed } = require('./feed');
 
 const JWT_SECRET = 'calls-service-bench-secret-0123456789';
 const CALLER_ID = '+14165550100';
@@ -178,6 +179,8 @@ async function seed(db) {
   // Other organizations' calls share the collection, as in production.
   for (let i = 0; i < SEEDED_CALLS; i++) callDocs.push(callDocument(orgs.other, userId, {}, at(60 + i * 5)));
   await calls.insertMany(callDocs);
+  // The read organization's event feed, for the feed scenario.
+  const feed = await seedFeed(db, orgs.read.toHexString(), callDocs.slice(0, SEEDED_CALLS));
 
   // Caller IDs: in the contact organization one agent has a number of their own and the others get the
   // organization's default; the other organizations have none, so their calls use DEFAULT_CALLER_ID.
@@ -213,6 +216,7 @@ async function seed(db) {
     newestCallId: newest._id.toHexString(),
     readCallId: /** @type {NonNullable<typeof withRecording>} */ (withRecording)._id.toHexString(),
     otherOrgsCallId: callDocs[SEEDED_CALLS]._id.toHexString(),
+    feed,
   };
 }
 
@@ -234,6 +238,8 @@ async function seed(db) {
  * @property {string[]} agents the Authorization headers the load rotates through (one per user), if any
  * @property {number} status the status every request must get
  * @property {() => Promise<void>} reset puts the data back as seeded
+ * @property {() => Promise<void>} [drained] waits, after a window, until the work its requests left to do in
+ *   the background (the event relay) is done, so that the window's CPU includes it
  * @property {(() => Promise<unknown>) | null} databaseWork the database operations one request makes,
  *   issued straight from the driver: what the database alone can do, with no HTTP server in the way
  */
@@ -264,8 +270,21 @@ function scenarios(f) {
   const written = { organizationId: { $in: [new ObjectId(f.orgs.phone), new ObjectId(f.orgs.contact)] } };
   // Every window starts from the seeded data: the calls an initiate window wrote would otherwise
   // lengthen the collection the next windows read.
+  const writtenOrgs = [f.orgs.phone, f.orgs.contact];
   const reset = async () => {
     await calls.deleteMany(written);
+    // And their events, so that every window's relay starts from an empty feed.
+    await f.db.collection('events').deleteMany({ organizationId: { $in: writtenOrgs } });
+    await f.db.collection('event_heads').deleteMany({ _id: { $in: /** @type {any[]} */ (writtenOrgs) } });
+  };
+  // A recorded call's event is relayed after the answer: the window's CPU counts it, and the next window
+  // starts with nothing left to relay (whichever server relays it; the other one's sweep may take some).
+  const drained = async () => {
+    const deadline = Date.now() + 300_000;
+    while ((await f.db.collection('event_outbox').countDocuments({ organizationId: { $in: writtenOrgs.map((org) => new ObjectId(org)) } })) > 0) {
+      if (Date.now() > deadline) throw new Error('bench: the event relays left calls unrelayed for 5 minutes after a window');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   };
   const userId = new ObjectId(f.userId);
   const phoneNumbers = f.db.collection('phone_numbers');
@@ -286,6 +305,7 @@ function scenarios(f) {
       agents: f.agents.phone,
       status: 201,
       reset,
+      drained,
       databaseWork: async () => {
         const organizationId = new ObjectId(f.orgs.phone);
         const phoneNumber = '+14165550199';
@@ -300,6 +320,7 @@ function scenarios(f) {
       agents: f.agents.contact,
       status: 201,
       reset,
+      drained,
       databaseWork: async () => {
         const contact = await contacts.findOne({ _id: new ObjectId(f.dialledContactId), organizationId: new ObjectId(f.orgs.contact) });
         await record(f.orgs.contact, contact?._id ?? null, contact?.phoneNumber);
@@ -328,6 +349,7 @@ function scenarios(f) {
       reset,
       databaseWork: () => calls.findOne({ _id: new ObjectId(f.readCallId), organizationId: new ObjectId(f.orgs.read) }),
     },
+    feedScenario(f, request),
     {
       id: 'health',
       title: 'GET /health (no auth, no database work)',
@@ -391,6 +413,7 @@ function probes(f) {
     p('get', 'a malformed id', request('GET', '/api/calls/123', read)),
     p('get', 'no token', request('GET', `/api/calls/${f.readCallId}`, null)),
     p('initiate-phone', 'an unknown route', request('GET', '/nowhere', null)),
+    ...feedProbes(f, request),
   ];
 }
 
