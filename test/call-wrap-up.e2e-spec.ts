@@ -153,6 +153,22 @@ describe('After the call: outcomes, notes and tags', () => {
   });
 
   describe(`PATCH ${CALL}: outcome, notes and tags`, () => {
+    it('does not wait for the outcome\'s lock when the call keeps the outcome it has', async () => {
+      const admin = adminUser();
+      const outcomeId = await outcomeOf(admin, { name: 'Voicemail' });
+      const callId = await insertCall(app, { organizationId: admin.organizationId, status: 'completed' });
+      await patchCall(admin, callId, { outcomeId }).expect(200);
+      // Another request holds the outcome's lock (an admin's delete checking for calls, say) for a minute.
+      await app.db.collection('call_outcome_locks').insertOne({ _id: new Types.ObjectId(outcomeId), token: 'elsewhere', expiresAt: new Date(Date.now() + 60_000) } as object);
+
+      const started = Date.now();
+      const saved = await patchCall(admin, callId, { outcomeId, notes: 'Left a message' }).expect(200);
+
+      expect(saved.body.call).toMatchObject({ outcomeId, notes: 'Left a message' });
+      // Waiting for the lock would take its whole wait (over 20 s) and end in 409.
+      expect(Date.now() - started).toBeLessThan(5_000);
+    });
+
     it('sets them at any status, trims and dedupes tags in the order given, and each change is a call.updated event', async () => {
       const admin = adminUser();
       const outcomeId = await outcomeOf(admin, { name: 'Meeting booked', positive: true });

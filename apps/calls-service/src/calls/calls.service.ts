@@ -31,6 +31,14 @@ import { ListCallsQueryDto, MAX_Q_CONTACTS, TimedCallFiltersDto } from './dto/li
 import { UpdateCallDto } from './dto/update-call.dto';
 import { Call, CallRecord } from './schemas/call.schema';
 
+/** The outcome a PATCH chose, as read under the outcome's lock; or that it chose none, or one not checked. */
+type CheckedOutcome = ChoosableOutcome | typeof NO_OUTCOME_CHOSEN | typeof UNCHECKED;
+const NO_OUTCOME_CHOSEN = Symbol('no outcome chosen');
+const UNCHECKED = Symbol('outcome not checked');
+
+/** The call's outcome changed after it was read, and the outcome now chosen was not checked under its lock. */
+class OutcomeUnchecked extends Error {}
+
 @Injectable()
 export class CallsService implements OnModuleInit {
   constructor(
@@ -138,14 +146,26 @@ export class CallsService implements OnModuleInit {
     const report = toCallReport(dto);
     const wrapUp = toWrapUp(dto);
     // Unknown or foreign ids are answered before any lock is taken.
-    await this.findRecord(organizationId, callId);
-    const locked = (outcome: ChoosableOutcome) => this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report, wrapUp, outcome, ifMatch));
+    const current = await this.findRecord(organizationId, callId);
+    const locked = (outcome: CheckedOutcome) => this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report, wrapUp, outcome, ifMatch));
+    // Giving the call another outcome holds that outcome's lock too (always taken before the call's), so
+    // that a delete of the outcome either sees the call or happens before the check of the outcome.
+    const withOutcomeLock = (chosen: Types.ObjectId) => this.outcomes.withLock(chosen, async () => locked(await this.outcomes.choosable(organizationId, chosen)));
+    const chosen = wrapUp.outcomeId;
     let updated: CallDto;
     try {
-      // Choosing an outcome holds the outcome's lock too (always taken before the call's), so that the
-      // outcome cannot be deleted between its check here and the call's write.
-      const chosen = wrapUp.outcomeId;
-      updated = chosen ? await this.outcomes.withLock(chosen, async () => locked(await this.outcomes.choosable(organizationId, chosen))) : await locked(null);
+      if (!chosen) {
+        updated = await locked(NO_OUTCOME_CHOSEN);
+      } else if (current.outcomeId?.equals(chosen)) {
+        // The outcome the call has already: agents saving their notes do not queue on the outcome's lock.
+        // Should the call's outcome have changed meanwhile, the write refuses to go on, and it is done again so.
+        updated = await locked(UNCHECKED).catch((error: unknown) => {
+          if (error instanceof OutcomeUnchecked) return withOutcomeLock(chosen);
+          throw error;
+        });
+      } else {
+        updated = await withOutcomeLock(chosen);
+      }
     } catch (error) {
       if (!(error instanceof CallLockTimeout)) throw error;
       throw new CallConflict('The call is being updated by other requests; retry shortly', await this.findRecord(organizationId, callId));
@@ -163,7 +183,7 @@ export class CallsService implements OnModuleInit {
     callId: Types.ObjectId,
     report: CallReport,
     wrapUp: WrapUpChanges,
-    outcome: ChoosableOutcome,
+    outcome: CheckedOutcome,
     ifMatch: IfMatch | undefined,
   ): Promise<CallDto> {
     const updated = await this.writer.update(
@@ -269,13 +289,14 @@ function toWrapUp(dto: UpdateCallDto): WrapUpChanges {
  * The agent's changes that differ from the call as read. A new outcome must be the organization's and
  * not archived (`outcome` is it, read under its lock); the outcome the call already has stays, archived or not.
  */
-function wrapUpChangesOf(call: CallRecord, wrapUp: WrapUpChanges, outcome: ChoosableOutcome): WrapUpChanges {
+function wrapUpChangesOf(call: CallRecord, wrapUp: WrapUpChanges, outcome: CheckedOutcome): WrapUpChanges {
   const changes: WrapUpChanges = {};
   if (wrapUp.outcomeId !== undefined) {
     const current = call.outcomeId ?? null;
     const same = wrapUp.outcomeId === null ? current === null : current !== null && current.equals(wrapUp.outcomeId);
     if (!same && wrapUp.outcomeId !== null) {
-      if (!outcome) throw new CallChangeInvalid('outcomeId is not an outcome of the organization');
+      if (outcome === UNCHECKED) throw new OutcomeUnchecked();
+      if (!outcome || outcome === NO_OUTCOME_CHOSEN) throw new CallChangeInvalid('outcomeId is not an outcome of the organization');
       if (outcome.archived) throw new CallChangeInvalid('The outcome is archived; it can no longer be chosen for a call');
     }
     if (!same) changes.outcomeId = wrapUp.outcomeId;

@@ -13,8 +13,11 @@ import { UpdateOutcomeDto } from './dto/update-outcome.dto';
 import { toOutcomeDto } from './outcome.mapper';
 import { Outcome, OUTCOME_LOCK, outcomeKey, OutcomeRecord } from './schemas/outcome.schema';
 
-/** Longer than any write under it takes (a call's write included), and never renewed (see Leases.keepAlive). */
-const LOCK_LEASE_MS = 10_000;
+/**
+ * Longer than any work under it takes, and never renewed (see Leases.keepAlive): a PATCH holds it while it
+ * waits for the call's lock (at most 8 s, calls/call-lock.service.ts) and then writes the call.
+ */
+const LOCK_LEASE_MS = 20_000;
 /** A waiter outlasts one lease, so a dead holder's lock is taken over rather than waited out in vain. */
 const LOCK_WAIT_MS = LOCK_LEASE_MS + 1_000;
 

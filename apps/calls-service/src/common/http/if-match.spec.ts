@@ -7,11 +7,14 @@ describe('parseIfMatch', () => {
     [' "3" , "4"', { tags: ['"3"', '"4"'] }],
     ['W/"3"', { tags: [] }],
     ['W/"3", "4"', { tags: ['"4"'] }],
+    // Empty list elements are accepted and ignored (RFC 9110, 5.6.1).
+    ['"3",', { tags: ['"3"'] }],
+    ['"3", ,"4"', { tags: ['"3"', '"4"'] }],
   ])('reads %j', (header, parsed) => {
     expect(parseIfMatch(header)).toEqual(parsed);
   });
 
-  it.each(['3', '', '"3', '"3" "4"', '*, "3"', '"a"b"'])('refuses %j', (header) => {
+  it.each(['3', '', ' , ', '"3', '"3" "4"', '*, "3"', '"a"b"'])('refuses %j', (header) => {
     expect(parseIfMatch(header)).toBeNull();
   });
 

@@ -10,7 +10,8 @@ export function parseIfMatch(header: string | undefined): IfMatch | null | undef
   if (header === undefined) return undefined;
   const value = header.trim();
   if (value === '*') return { any: true };
-  const tags = value.split(',').map((tag) => tag.trim());
+  // A list may hold empty elements (`"3", ,"4"`), which a recipient must accept and ignore (RFC 9110, 5.6.1).
+  const tags = value.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
   if (tags.length === 0 || !tags.every((tag) => ENTITY_TAG.test(tag))) return null;
   return { tags: tags.filter((tag) => !tag.startsWith('W/')) };
 }
