@@ -210,3 +210,48 @@ describe(`GET ${STATS}`, () => {
     await request(app.url).get(STATS).query({ since: SINCE, until: UNTIL, groupBy: 'day' }).expect(401);
   });
 });
+
+describe(`GET ${STATS} over calls recorded before the statistics existed`, () => {
+  it('counts them once a start of the service has given them the fields the statistics read', async () => {
+    const older = await startApp();
+    let next: RunningApp | undefined;
+    try {
+      const user = testUser();
+      const [answered, missed] = await insertCalls(older, [
+        { organizationId: user.organizationId, startTime: new Date('2026-03-10T23:30:00Z'), answerTime: new Date('2026-03-10T23:30:12Z'), status: 'completed', duration: 60 },
+        { organizationId: user.organizationId, startTime: new Date('2026-03-11T09:00:00Z'), status: 'no-answer', duration: 0 },
+      ]);
+      // As such calls were stored: none of the derived fields, and no record that they were ever derived.
+      await older.db.collection('calls').updateMany({}, { $unset: { startQuarterHour: '', ringSeconds: '', tagKeys: '' } });
+      await older.db.collection('service_migrations').deleteMany({});
+      const query = { since: '2026-03-10T00:00:00Z', until: '2026-03-12T00:00:00Z', groupBy: 'day', timeZone: 'Europe/Paris' };
+      const byDay = async (app: RunningApp) =>
+        (await request(app.url).get(STATS).set('Authorization', user.bearer).query(query).expect(200)).body.groups as Group[];
+      // Not yet derived: the day is unknown and there is no ring time to average.
+      expect((await byDay(older)).map((group) => [group.key, group.calls])).toEqual([[null, 2]]);
+
+      // Another start (a deploy) on the same database derives them in the background.
+      next = await startApp({ MONGODB_URI: older.uri });
+      const deadline = Date.now() + 20_000;
+      let groups = await byDay(next);
+      while (groups.some((group) => group.key === null) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        groups = await byDay(next);
+      }
+
+      // 23:30Z on the 10th is 00:30 on the 11th in Paris: both calls fall on the 11th there.
+      expect(groups).toEqual([expect.objectContaining({ key: '2026-03-11', calls: 2, answered: 1, averageRingSeconds: 12 })]);
+      const stored = await next.db.collection('calls').find({}, { projection: { startQuarterHour: 1, ringSeconds: 1, tagKeys: 1 } }).toArray();
+      expect(stored.map(({ _id, ...fields }) => [_id.toHexString(), fields])).toEqual(
+        expect.arrayContaining([
+          [answered, { startQuarterHour: Date.parse('2026-03-10T23:30:00Z') / 900_000, ringSeconds: 12, tagKeys: [] }],
+          [missed, { startQuarterHour: Date.parse('2026-03-11T09:00:00Z') / 900_000, ringSeconds: null, tagKeys: [] }],
+        ]),
+      );
+      expect(await next.db.collection('service_migrations').countDocuments({ _id: 'call-stats-fields' } as object)).toBe(1);
+    } finally {
+      await next?.stop();
+      await older.stop();
+    }
+  });
+});

@@ -11,6 +11,7 @@ import { CallWriter } from './call-writer.service';
 import { CallRepository } from './call.repository';
 import { CallsController } from './calls.controller';
 import { CallExportService } from './call-export.service';
+import { CallStatsBackfill } from './call-stats-backfill.service';
 import { CallStatsService } from './call-stats.service';
 import { CallsService } from './calls.service';
 import { ProviderCallIdService } from './provider-call-id.service';
@@ -35,7 +36,7 @@ import { ProviderCallId, ProviderCallIdSchema } from './schemas/provider-call-id
     OutcomesModule,
   ],
   controllers: [CallsController],
-  providers: [CallsService, CallStatsService, CallExportService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, CallOutbox],
+  providers: [CallsService, CallStatsService, CallStatsBackfill, CallExportService, CallRepository, CallWriter, CallLockService, ProviderCallIdService, CallEventsService, CallOutbox],
   // The telephony module hands provider events to the calls they belong to; the events module relays the outboxes.
   exports: [CallEventsService, CallOutbox],
 })
