@@ -255,12 +255,17 @@ describe('After the call: outcomes, notes and tags', () => {
       const user = testUser();
       const created = await request(app.url).post('/api/calls/sdk/initiate').set('Authorization', user.bearer).send({ phoneNumber: '+14165550199' }).expect(201);
       const id = created.body.call._id;
+      expect(created.headers.etag).toBe('"1"');
+      // A 409 carries the call as it stands, and so its ETag.
+      await patchCall(user, id, { status: 'completed' }).expect(200);
+      const refused = await patchCall(user, id, { status: 'ringing' }).expect(409);
+      expect(refused.headers.etag).toBe(`"${refused.body.call.version}"`);
+      expect(refused.body.call.version).toBeGreaterThan(1);
 
       const response = await getCall(user, id).set('Origin', DIALER).expect(200);
 
       expectContract('get', CALL, response);
-      expect(response.body.call.version).toBe(1);
-      expect(response.headers.etag).toBe('"1"');
+      expect(response.headers.etag).toBe(`"${response.body.call.version}"`);
       expect(response.headers['access-control-expose-headers']).toMatch(/ETag/);
       const preflight = await request(app.url)
         .options(`${CALLS}/${id}`)
@@ -292,6 +297,8 @@ describe('After the call: outcomes, notes and tags', () => {
         message: 'The call is at version 1, which If-Match does not name: send its ETag ("1", with the quotes)',
         call: won.body.call,
       });
+      // With the call as it is now comes its ETag: the loser can apply its change to it.
+      expect(lost.headers.etag).toBe(won.headers.etag);
       expect((await getCall(user, callId).expect(200)).body.call).toEqual(won.body.call);
     });
 

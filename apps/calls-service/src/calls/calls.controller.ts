@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, HttpException, HttpStatus, Param, Patch, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { AuthUser, CurrentUser } from '@app/auth';
@@ -32,6 +32,14 @@ function withEtag(reply: FastifyReply, call: CallDto): CallDto {
   return call;
 }
 
+/** A refusal that carries the call as it stands (409, 412) carries its ETag too, so the client can try again on it. */
+function refusedWithEtag(reply: FastifyReply, error: unknown): never {
+  const body = error instanceof HttpException ? error.getResponse() : undefined;
+  const call = typeof body === 'object' && body !== null && 'call' in body ? (body as { call: CallDto }).call : undefined;
+  if (call) void reply.header('ETag', etagOf(call.version));
+  throw error;
+}
+
 const CallIdParam = () => ApiParam({ name: 'id', description: 'The call\'s id.', schema: { type: 'string', pattern: '^[0-9a-fA-F]{24}$' } });
 
 @ApiTags('calls')
@@ -57,6 +65,7 @@ export class CallsController {
     description: `The call was recorded; or, for a repeated \`${IDEMPOTENCY_KEY_HEADER}\`, the call the first request recorded, as it is now.`,
     type: InitiateCallResponseDto,
     headers: {
+      ...ETAG_HEADER,
       [IDEMPOTENT_REPLAYED_HEADER]: {
         description: `\`true\` when the answer replays an earlier request with the same \`${IDEMPOTENCY_KEY_HEADER}\`; absent otherwise.`,
         schema: { type: 'string', enum: ['true'] },
@@ -81,8 +90,9 @@ export class CallsController {
     @CurrentUser() user: AuthUser,
     @IdempotencyKeyHeader() idempotency: IdempotentRequest | null,
     @Body() dto: InitiateCallDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<InitiateCallResponseDto> {
-    return { success: true, call: await this.callsService.initiateSdkCall(user, dto, idempotency), message: 'Call recorded' };
+    return { success: true, call: withEtag(reply, await this.callsService.initiateSdkCall(user, dto, idempotency)), message: 'Call recorded' };
   }
 
   @Get()
@@ -193,13 +203,17 @@ export class CallsController {
       description:
         'The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or ' +
         '`canceled`, its `providerCallId` belongs to another call of the organization, or other reports kept the call busy ' +
-        'until the wait ran out. The body carries the call as it is.',
+        'until the wait ran out. The body carries the call as it is, and the `ETag` its version.',
       type: CallConflictResponseDto,
+      headers: ETAG_HEADER,
     },
     {
       status: 412,
-      description: 'The call no longer has the version `If-Match` names: nothing was written. The body carries the call as it is now.',
+      description:
+        'The call no longer has the version `If-Match` names: nothing was written. The body carries the call as it is now, and the ' +
+        '`ETag` its version (send it as `If-Match` to apply the change to the call as it is).',
       type: CallPreconditionFailedResponseDto,
+      headers: ETAG_HEADER,
     },
     413,
     415,
@@ -218,6 +232,7 @@ export class CallsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CallResponseDto> {
-    return { success: true, call: withEtag(reply, await this.callsService.update(user.organizationId, id, dto, ifMatch)) };
+    const updated = await this.callsService.update(user.organizationId, id, dto, ifMatch).catch((error: unknown) => refusedWithEtag(reply, error));
+    return { success: true, call: withEtag(reply, updated) };
   }
 }

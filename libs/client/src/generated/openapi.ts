@@ -2141,6 +2141,8 @@ export interface operations {
             /** @description The call was recorded; or, for a repeated `Idempotency-Key`, the call the first request recorded, as it is now. */
             201: {
                 headers: {
+                    /** @description The call's version (its `version`, in quotes): send it back as `If-Match` with a PATCH. */
+                    ETag?: string;
                     /** @description `true` when the answer replays an earlier request with the same `Idempotency-Key`; absent otherwise. */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -2642,18 +2644,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or `canceled`, its `providerCallId` belongs to another call of the organization, or other reports kept the call busy until the wait ran out. The body carries the call as it is. */
+            /** @description The report would move the call backwards, change how it ended or end an answered call as `busy`, `no-answer` or `canceled`, its `providerCallId` belongs to another call of the organization, or other reports kept the call busy until the wait ran out. The body carries the call as it is, and the `ETag` its version. */
             409: {
                 headers: {
+                    /** @description The call's version (its `version`, in quotes): send it back as `If-Match` with a PATCH. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CallConflictResponse"];
                 };
             };
-            /** @description The call no longer has the version `If-Match` names: nothing was written. The body carries the call as it is now. */
+            /** @description The call no longer has the version `If-Match` names: nothing was written. The body carries the call as it is now, and the `ETag` its version (send it as `If-Match` to apply the change to the call as it is). */
             412: {
                 headers: {
+                    /** @description The call's version (its `version`, in quotes): send it back as `If-Match` with a PATCH. */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -22,6 +22,8 @@ export interface ErrorResponseSpec {
   description?: string;
   /** A subclass of ErrorResponseDto, for errors that carry more than the one shape (such as the conflicting record). */
   type?: Type<ErrorResponseDto>;
+  /** Headers the answer carries beside the usual ones (an error that carries a record may carry its ETag). */
+  headers?: ApiResponseOptions['headers'];
 }
 
 const HEADERS: Record<number, ApiResponseOptions['headers']> = {
@@ -32,12 +34,12 @@ const HEADERS: Record<number, ApiResponseOptions['headers']> = {
 export function ApiErrorResponses(...responses: (number | ErrorResponseSpec)[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...responses.map((response) => {
-      const { status, description, type } = typeof response === 'number' ? { status: response } : response;
+      const { status, description, type, headers } = typeof response === 'number' ? ({ status: response } as ErrorResponseSpec) : response;
       return ApiResponse({
         status,
         description: description ?? DESCRIPTIONS[status] ?? STATUS_CODES[status] ?? 'Error',
         type: type ?? ErrorResponseDto,
-        ...(HEADERS[status] ? { headers: HEADERS[status] } : {}),
+        ...(HEADERS[status] || headers ? { headers: { ...HEADERS[status], ...headers } } : {}),
       });
     }),
   );
