@@ -263,3 +263,62 @@ describe(`GET ${EXPORT} at 100,000 calls`, () => {
   }, 60_000);
 });
 
+
+describe(`GET ${EXPORT} to a client that stays connected but stops reading`, () => {
+  const CALLS = 20_000;
+  const STALL_MS = 1_000;
+  let app: RunningApp;
+  let user: TestUser;
+
+  beforeAll(async () => {
+    app = await startApp({ EXPORT_STALL_TIMEOUT_MS: String(STALL_MS) });
+    user = testUser();
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const calls = Array.from({ length: CALLS }, (_, n) =>
+      newCallRecord({ organizationId: user.organizationId, userId: user.userId, provider: 'sinch', from: '+14165550100', to: '+14165550199', startTime: new Date(start + n * 1000), status: 'completed' }),
+    );
+    await app.db.collection('calls').insertMany(calls, { ordered: false });
+  }, 300_000);
+  afterAll(() => app.stop());
+
+  it('ends the export and its query once a chunk goes untaken for EXPORT_STALL_TIMEOUT_MS', async () => {
+    let lines = 0;
+    let response: http.IncomingMessage | undefined;
+    const req = http.get(`${app.url}${EXPORT}?format=ndjson`, { headers: { Authorization: user.bearer } });
+    await new Promise<void>((resolve, reject) => {
+      req.on('response', (answer) => {
+        response = answer;
+        expect(answer.statusCode).toBe(200);
+        answer.on('data', (chunk: Buffer) => {
+          for (const byte of chunk) if (byte === 10) lines++;
+        });
+        // Take one chunk, then stop reading while keeping the connection open: ~20 MB stay unsent.
+        answer.once('data', () => {
+          answer.pause();
+          resolve();
+        });
+      });
+      req.on('error', reject);
+    });
+
+    const deadline = Date.now() + 30_000;
+    let stopped: Record<string, unknown> | undefined;
+    while (!stopped && Date.now() < deadline) {
+      stopped = logLines(app).find((line) => /Export of \d+ calls stopped before the end/.test(String(line.msg)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stopped).toBeDefined();
+    expect(Number(/Export of (\d+) calls/.exec(String(stopped!.msg))![1])).toBeLessThan(CALLS);
+    expect(logLines(app).some((line) => line.msg === `Export cut off: the client took nothing for ${STALL_MS} ms`)).toBe(true);
+
+    // Reading again, the client gets what was in flight, and then the cut: never a complete-looking file.
+    const ended = await new Promise<string>((resolve) => {
+      response!.on('end', () => resolve('end'));
+      response!.on('aborted', () => resolve('aborted'));
+      response!.on('error', () => resolve('error'));
+      response!.resume();
+    });
+    expect(ended).not.toBe('end');
+    expect(lines).toBeLessThan(CALLS);
+  }, 120_000);
+});

@@ -1,5 +1,7 @@
 import { Injectable, Logger, StreamableFile } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { Readable } from 'node:stream';
+import { Environment } from '../config/environment';
 import { OutcomesService } from '../outcomes/outcomes.service';
 import { CSV_HEADER, csvRow, ndjsonRow } from './call-export';
 import { toCallDto } from './call.mapper';
@@ -18,7 +20,9 @@ const CONTENT_TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=ut
  * Exports the organization's calls as a stream read from a database cursor: a chunk is made only when
  * the response has taken the one before (Readable.from pulls from the generator on demand), so memory
  * stays flat however many calls there are, and a client that stops reading stops the query (the
- * response destroys the stream, which returns the generator, which closes the cursor).
+ * response destroys the stream, which returns the generator, which closes the cursor). A client that
+ * stays connected but takes nothing leaves a chunk untaken: after EXPORT_STALL_TIMEOUT_MS the stream is
+ * destroyed too, which ends the answer the same way.
  */
 @Injectable()
 export class CallExportService {
@@ -28,6 +32,7 @@ export class CallExportService {
     private readonly calls: CallRepository,
     private readonly callsService: CallsService,
     private readonly outcomes: OutcomesService,
+    private readonly config: ConfigService<Environment, true>,
   ) {}
 
   async export(organizationId: string, query: ExportCallsQueryDto, now = new Date()): Promise<StreamableFile> {
@@ -36,7 +41,16 @@ export class CallExportService {
     const outcomeNames = query.format === 'csv' ? await this.outcomes.namesById(organizationId) : new Map<string, string>();
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const rows = this.rows(organizationId, filter, query.format, outcomeNames);
-    return new StreamableFile(Readable.from(rows, { objectMode: false, highWaterMark: CHUNK_BYTES }), {
+    const stallMs = this.config.get('EXPORT_STALL_TIMEOUT_MS', { infer: true });
+    const stream: Readable = Readable.from(
+      endWhenNotTaken(rows, stallMs, () => {
+        this.logger.warn(`Export cut off: the client took nothing for ${stallMs} ms`);
+        // With an error, so that the answer is cut off (its connection closed) rather than ended as if complete.
+        stream.destroy(new Error(`the client took nothing for ${stallMs} ms`));
+      }),
+      { objectMode: false, highWaterMark: CHUNK_BYTES },
+    );
+    return new StreamableFile(stream, {
       type: CONTENT_TYPES[query.format],
       disposition: `attachment; filename="calls-${stamp}.${query.format}"`,
     });
@@ -69,5 +83,25 @@ export class CallExportService {
       await cursor.close().catch(() => undefined);
       this.logger.log(`Export of ${count} calls ${complete ? 'finished' : 'stopped before the end; its database cursor is closed'}`);
     }
+  }
+}
+
+/**
+ * Passes `source` on, and calls `onStall` when a chunk it handed on is not taken within `stallMs`: only
+ * the client's not reading counts, never the time the database takes for the next chunk.
+ */
+async function* endWhenNotTaken<T>(source: AsyncGenerator<T>, stallMs: number, onStall: () => void): AsyncGenerator<T> {
+  try {
+    for await (const chunk of source) {
+      const timer = setTimeout(onStall, stallMs);
+      try {
+        yield chunk;
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+  } finally {
+    // Ended early (a destroyed stream returns this generator): end the source too, which closes its cursor.
+    await source.return(undefined);
   }
 }

@@ -131,6 +131,15 @@ export class Environment {
   })
   TRUST_PROXY = 'false';
 
+  /**
+   * An export (`GET /api/calls/export`) whose client takes nothing for this long, while staying connected,
+   * is ended, and its database query with it: a client that stops reading cannot hold a cursor open.
+   */
+  @Transform(toInteger)
+  @IsInt({ message: 'EXPORT_STALL_TIMEOUT_MS must be a whole number of milliseconds' })
+  @Min(100, { message: 'EXPORT_STALL_TIMEOUT_MS must be at least 100' })
+  EXPORT_STALL_TIMEOUT_MS = 60_000;
+
   /** Requests one user (or, without a valid token, one IP address) may make per THROTTLE_TTL_MS. */
   @Transform(toInteger)
   @IsInt({ message: 'THROTTLE_LIMIT must be a whole number of requests' })
