@@ -205,6 +205,8 @@ describe('After the call: outcomes, notes and tags', () => {
       ['21 tags', { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }, 'tags must contain no more than 20 elements'],
       ['a tag of 41 characters', { tags: ['x'.repeat(41)] }, 'each value in tags must be shorter than or equal to 40 characters'],
       ['a blank tag', { tags: ['  '] }, 'each value in tags must not be blank'],
+      // The CSV export joins tags with ", ": ["a, b"] would read as ["a", "b"].
+      ['a tag with a comma', { tags: ['demo', 'a, b'] }, 'each value in tags must not contain a comma'],
       ['a tag that is not a string', { tags: [3] }, 'each value in tags must be a string'],
       ['tags as null', { tags: null }, 'tags must be an array'],
       ['notes of 10,001 characters', { notes: 'x'.repeat(10_001) }, 'notes must be shorter than or equal to 10000 characters'],

@@ -1,4 +1,4 @@
-import { containsNul, NO_NUL, NOT_BLANK, NOT_BLANK_NO_NUL } from './text';
+import { containsNul, NO_NUL, NOT_BLANK, NOT_BLANK_NO_NUL, TAG_TEXT } from './text';
 
 describe('containsNul', () => {
   it.each([
@@ -24,5 +24,8 @@ describe('the published patterns', () => {
     expect(NO_NUL.test(text)).toBe(noNul);
     expect(NOT_BLANK_NO_NUL.test(text)).toBe(notBlankNoNul);
     if (!text.includes('\u0000')) expect(NOT_BLANK_NO_NUL.test(text)).toBe(NOT_BLANK.test(text));
+    // A tag is the same, and without commas.
+    expect(TAG_TEXT.test(text)).toBe(notBlankNoNul);
+    expect(TAG_TEXT.test(`${text},`)).toBe(false);
   });
 });

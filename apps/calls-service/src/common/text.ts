@@ -24,6 +24,13 @@ export const NO_NUL = /^[^\u0000]*$/;
 export const NOT_BLANK_NO_NUL =
   /^[^\u0000]*[^\u0000\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\u0000]*$/;
 
+/**
+ * A tag: NOT_BLANK_NO_NUL without commas, since the CSV export joins a call's tags with `, ` and a tag
+ * holding one would read as two. openapi.yaml publishes it.
+ */
+export const TAG_TEXT =
+  /^[^\u0000,]*[^\u0000,\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\u0000,]*$/;
+
 /** True when a string anywhere in the value, keys included, holds a NUL. Iterative: bodies are deep. */
 export function containsNul(value: unknown): boolean {
   const pending: unknown[] = [value];

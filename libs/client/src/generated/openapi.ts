@@ -1111,7 +1111,7 @@ export interface components {
              */
             notes?: string | null;
             /**
-             * @description The agent's tags, replacing any before (`[]` clears them): at most 20, each at most 40 characters and not blank. Leading and trailing whitespace is removed, and of tags that differ only in case the first is kept, in the order given. May change at any status.
+             * @description The agent's tags, replacing any before (`[]` clears them): at most 20, each at most 40 characters, not blank, and without commas (the CSV export joins tags with `, `). Leading and trailing whitespace is removed, and of tags that differ only in case the first is kept, in the order given. May change at any status.
              * @example [
              *       "demo",
              *       "follow-up"

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ApiSchemaOf } from '../../common/api-schema';
 import { IsDateTime } from '../../common/date-time';
-import { NO_NUL, NOT_BLANK, NOT_BLANK_NO_NUL } from '../../common/text';
+import { NO_NUL, NOT_BLANK, TAG_TEXT } from '../../common/text';
 import { MAX_NOTES_LENGTH, MAX_TAG_LENGTH, MAX_TAGS } from '../../call-model/call-wrap-up';
 import { CALL_STATUSES, CallStatus } from '../../call-model/call-status';
 import { MAX_REPORTED_TIME_AHEAD_MS } from '../../call-model/call-update';
@@ -110,11 +110,11 @@ export class UpdateCallDto {
 
   @ApiPropertyOptional({
     description:
-      `The agent's tags, replacing any before (\`[]\` clears them): at most ${MAX_TAGS}, each at most ${MAX_TAG_LENGTH} characters ` +
-      'and not blank. Leading and trailing whitespace is removed, and of tags that differ only in case the first is kept, ' +
-      'in the order given. May change at any status.',
+      `The agent's tags, replacing any before (\`[]\` clears them): at most ${MAX_TAGS}, each at most ${MAX_TAG_LENGTH} characters, ` +
+      'not blank, and without commas (the CSV export joins tags with `, `). Leading and trailing whitespace is removed, and of ' +
+      'tags that differ only in case the first is kept, in the order given. May change at any status.',
     type: 'array',
-    items: { type: 'string', minLength: 1, maxLength: MAX_TAG_LENGTH, pattern: NOT_BLANK_NO_NUL.source },
+    items: { type: 'string', minLength: 1, maxLength: MAX_TAG_LENGTH, pattern: TAG_TEXT.source },
     maxItems: MAX_TAGS,
     example: ['demo', 'follow-up'],
   })
@@ -124,5 +124,6 @@ export class UpdateCallDto {
   @IsString({ each: true })
   @MaxLength(MAX_TAG_LENGTH, { each: true })
   @Matches(NOT_BLANK, { each: true, message: 'each value in tags must not be blank' })
+  @Matches(/^[^,]*$/, { each: true, message: 'each value in tags must not contain a comma' })
   tags?: string[];
 }
