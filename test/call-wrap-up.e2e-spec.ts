@@ -369,6 +369,10 @@ describe('After the call: outcomes, notes and tags', () => {
       expect(await ids({ q: 'turing', tag: 'demo' })).toEqual([b]);
       expect(await ids({ q: 'of note' })).toEqual([c]);
       expect(await ids({ q: 'nobody' })).toEqual([]);
+      // The contact's name is "first last": text across the space matches it too, and only it.
+      expect(await ids({ q: 'ADA LOVELACE' })).toEqual([a]);
+      expect(await ids({ q: 'an tur' })).toEqual([b]);
+      expect(await ids({ q: 'ada turing' })).toEqual([]);
     });
 
     it('refuses a blank q or tag and a q that is too long (400)', async () => {

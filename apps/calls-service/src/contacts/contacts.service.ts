@@ -55,13 +55,19 @@ export class ContactsService {
   }
 
   /**
-   * The ids of the organization's contacts whose first or last name contains `text`, ignoring case, at
-   * most `max` + 1 of them: one more than the caller takes tells it that there are too many.
+   * The ids of the organization's contacts whose name ("first last") contains `text`, ignoring case, at
+   * most `max` + 1 of them: one more than the caller takes tells it that there are too many. Neither
+   * database can match a concatenation without `$expr`, so text that spans the space between the names
+   * ("Ada Love") is matched as an end of the first name and a start of the last, at each of its spaces.
    */
   async idsWithNameContaining(organizationId: string, text: string, max: number): Promise<Types.ObjectId[]> {
-    const pattern = new RegExp(escapeRegExp(text), 'i');
+    const within = new RegExp(escapeRegExp(text), 'i');
+    const across = [...text.matchAll(/ /g)].map(({ index }) => ({
+      firstName: new RegExp(`${escapeRegExp(text.slice(0, index))}$`, 'i'),
+      lastName: new RegExp(`^${escapeRegExp(text.slice(index + 1))}`, 'i'),
+    }));
     const found = await this.contactModel
-      .find({ organizationId: new Types.ObjectId(organizationId), $or: [{ firstName: pattern }, { lastName: pattern }] }, { _id: 1 })
+      .find({ organizationId: new Types.ObjectId(organizationId), $or: [{ firstName: within }, { lastName: within }, ...across] }, { _id: 1 })
       .limit(max + 1)
       .lean<Pick<ContactRecord, '_id'>[]>();
     return found.map((contact) => contact._id);

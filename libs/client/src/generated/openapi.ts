@@ -2255,7 +2255,7 @@ export interface operations {
                 outcomeId?: string;
                 /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
                 tag?: string[];
-                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                /** @description Only calls whose notes, or whose contact's name ("first last"), contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
                 q?: string;
                 /** @description Only calls that started at or after this time (ISO-8601 date-time with an offset). */
                 since?: string;
@@ -2347,7 +2347,7 @@ export interface operations {
                 outcomeId?: string;
                 /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
                 tag?: string[];
-                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                /** @description Only calls whose notes, or whose contact's name ("first last"), contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
                 q?: string;
                 /** @description Calls that started at or after this time (ISO-8601 date-time with an offset). */
                 since: string;
@@ -2439,7 +2439,7 @@ export interface operations {
                 outcomeId?: string;
                 /** @description Only calls with this tag, ignoring case; repeat the parameter (`tag=demo&tag=vip`) for calls that have all of them. */
                 tag?: string[];
-                /** @description Only calls whose notes, or whose contact's first or last name, contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
+                /** @description Only calls whose notes, or whose contact's name ("first last"), contain this text, ignoring case. Leading and trailing whitespace is removed. When more than 1000 of the organization's contacts have names containing it, the answer is 422: make it longer. */
                 q?: string;
                 /** @description Only calls that started at or after this time (ISO-8601 date-time with an offset). */
                 since?: string;

@@ -99,7 +99,7 @@ export class CallFiltersDto {
 
   @ApiPropertyOptional({
     description:
-      'Only calls whose notes, or whose contact\'s first or last name, contain this text, ignoring case. Leading and trailing ' +
+      'Only calls whose notes, or whose contact\'s name ("first last"), contain this text, ignoring case. Leading and trailing ' +
       `whitespace is removed. When more than ${MAX_Q_CONTACTS} of the organization's contacts have names containing it, the ` +
       'answer is 422: make it longer.',
     minLength: 1,
