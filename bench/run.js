@@ -19,6 +19,7 @@
  *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` and `feed-scale` included)
  *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
  *   BENCH_WEBHOOK_QUEUED events queued per receiver in the `webhooks` scenario (default 1000)
+ *   BENCH_STREAMS       streams open at once in the `stream-fanout` scenario (default 1000)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)
@@ -40,6 +41,7 @@ const { markdown, summariseScenario, svg } = require('./lib/report');
 const { feedScaleMarkdown, measureFeedScale } = require('./lib/feed-scale');
 const { measureScale, scaleMarkdown } = require('./lib/scale');
 const { measureWebhooks, webhooksMarkdown } = require('./lib/webhooks');
+const { measureStreamFanout, streamFanoutMarkdown } = require('./lib/stream-fanout');
 const { probes, scenarios } = require('./lib/scenarios');
 const { ROOT, cleanUp } = require('./lib/servers');
 const { prepare, productionNodeArgs, startNamedServer, workDirectory } = require('./lib/setup');
@@ -61,6 +63,7 @@ const config = {
   scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null,
   scaleRequests: Math.round(positiveNumber('BENCH_SCALE_REQUESTS', 5)),
   webhookQueued: Math.round(positiveNumber('BENCH_WEBHOOK_QUEUED', 1_000)),
+  streams: Math.round(positiveNumber('BENCH_STREAMS', 1_000)),
   build: process.env.BENCH_SKIP_BUILD !== '1' && !process.env.BENCH_SERVICE_MAIN,
   outDir: path.resolve(process.env.BENCH_OUT || __dirname),
 };
@@ -174,6 +177,9 @@ async function main() {
     !config.scenarios || config.scenarios.includes('webhooks')
       ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, log })
       : null;
+  // N streams open on one process, each reading every event of a call changed one PATCH at a time.
+  const streamFanout =
+    !config.scenarios || config.scenarios.includes('stream-fanout') ? await measureStreamFanout({ uri, logDir: workDir, nodeArgs, streams: config.streams, log }) : null;
 
   const summaries = runs.map(summariseScenario);
   const meta = {
@@ -209,14 +215,15 @@ async function main() {
   const scaleTable = scaleMarkdown(scale);
   await fsp.mkdir(config.outDir, { recursive: true });
   const feedScaleTable = feedScaleMarkdown(feedScale);
-  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale, feedScale, webhooks }, null, 2)}\n`);
+  await fsp.writeFile(path.join(config.outDir, 'results.json'), `${JSON.stringify({ meta, summaries, runs, scale, feedScale, webhooks, streamFanout }, null, 2)}\n`);
   const table =
     markdown(summaries, meta) +
     (scaleTable ? `\n## Latency as the calls collection grows (our service, ${config.scaleRequests} requests per route and size, one at a time)\n\n${scaleTable}` : '') +
     (feedScaleTable
       ? `\n## The event feed as events are kept (our service, ${config.scaleRequests * 2} requests per kind and size, one at a time)\n\n${feedScaleTable}`
       : '') +
-    (webhooks ? `\n## Webhook delivery while the API takes initiates (our service, ${config.connections} connections)\n\n${webhooksMarkdown(webhooks)}` : '');
+    (webhooks ? `\n## Webhook delivery while the API takes initiates (our service, ${config.connections} connections)\n\n${webhooksMarkdown(webhooks)}` : '') +
+    (streamFanout ? `\n## Live stream fan-out (our service, one process)\n\n${streamFanoutMarkdown(streamFanout)}` : '');
   await fsp.writeFile(path.join(config.outDir, 'results.md'), `# Benchmark: calls service vs a bare Fastify baseline\n\n${table}`);
   await fsp.writeFile(path.join(config.outDir, 'ratios.svg'), svg(summaries));
   console.log(`\n${table}`);

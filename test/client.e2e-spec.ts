@@ -1,6 +1,6 @@
-import { CallsApiError, CallsClient, createCallsClient, unwrap } from '@calls-service/client';
+import { CallEvent, CallsApiError, CallsClient, createCallsClient, streamEvents, unwrap } from '@calls-service/client';
 import { RunningApp, startApp } from './support/app';
-import { newId, TestUser, testUser } from './support/auth';
+import { newId, signToken, TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
 import { countCalls } from './support/factories';
 
@@ -80,6 +80,105 @@ describe('/api/calls through @calls-service/client', () => {
 
       expect(response.status).toBe(401);
       expect(error).toMatchObject({ success: false, statusCode: 401 });
+    });
+  });
+
+  describe('the live stream: streamEvents', () => {
+    const eventIdOf = (organizationId: string, seq: number) => `${organizationId}:${String(seq).padStart(12, '0')}`;
+
+    /** Every event of the organization, as the feed pages it. */
+    async function feedOf(client: CallsClient, count: number): Promise<CallEvent[]> {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const events = unwrap(await client.GET('/api/events', { params: { query: { limit: 500 } } })).events;
+        if (events.length >= count || Date.now() > deadline) return events;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+
+    it('gives each change live, typed, and after the service ends the stream resumes with Last-Event-ID: no gap, no duplicate', async () => {
+      const user = testUser();
+      const client = clientFor(user);
+      // Tokens that expire 2 s after they are made: the service ends each stream then, and the reader connects
+      // again with a fresh one. What is stored meanwhile must come after the reconnection.
+      const shortLived = () => signToken({ sub: user.userId, organizationId: user.organizationId, exp: Math.floor(Date.now() / 1000) + 2 });
+      const stop = new AbortController();
+      const disconnects: unknown[] = [];
+      const received: CallEvent[] = [];
+      let callId = '';
+      let answered = false;
+      let ending = false;
+      const path = () => ({ params: { path: { id: callId } } });
+      const reading = (async () => {
+        const events = streamEvents({
+          baseUrl: app.url,
+          token: shortLived,
+          signal: stop.signal,
+          reconnectDelayMs: 1000,
+          onDisconnect: (reason) => {
+            disconnects.push(reason);
+            // Stored while no stream is open: the reader waits a second before connecting again.
+            if (answered && !ending) {
+              ending = true;
+              void client.PATCH('/api/calls/{id}', { ...path(), body: { status: 'completed' } });
+            }
+          },
+        });
+        for await (const event of events) {
+          received.push(event);
+          if (received.length === 4) stop.abort();
+        }
+      })();
+      // Should an event never come, the reader stops rather than reconnect for ever.
+      const giveUp = setTimeout(() => stop.abort(), 20_000);
+      // The reader connects in the background: give it a moment, as a dialer would have.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+
+      callId = unwrap(await client.POST(INITIATE, { body: { phoneNumber: '+14165550199' } })).call._id;
+      unwrap(await client.PATCH('/api/calls/{id}', { ...path(), body: { status: 'ringing' } }));
+      unwrap(await client.PATCH('/api/calls/{id}', { ...path(), body: { status: 'in-progress' } }));
+      answered = true;
+      await reading;
+      clearTimeout(giveUp);
+
+      const feed = await feedOf(client, 4);
+      expect(received.map((event) => event.type)).toEqual(['call.initiated', 'call.ringing', 'call.answered', 'call.ended']);
+      expect(received).toEqual(feed);
+      expect(received[3].data.call.status).toBe('completed');
+      expect(disconnects.length).toBeGreaterThanOrEqual(1);
+    });
+
+    it('starts after lastEventId, and ends with a CallsApiError for what reconnecting cannot mend', async () => {
+      const user = testUser();
+      const client = clientFor(user);
+      unwrap(await client.POST(INITIATE, { body: { phoneNumber: '+14165550199' } }));
+      const [first] = await feedOf(client, 1);
+      const later = unwrap(await client.POST(INITIATE, { body: { phoneNumber: '+14165550199' } })).call._id;
+      const stop = new AbortController();
+      const resumed: CallEvent[] = [];
+      for await (const event of streamEvents({ baseUrl: app.url, token: user.token, lastEventId: first.id, signal: stop.signal })) {
+        resumed.push(event);
+        break;
+      }
+      expect(resumed.map((event) => [event.type, event.data.call._id])).toEqual([['call.initiated', later]]);
+
+      const refusals = await Promise.all(
+        [
+          { baseUrl: app.url, token: 'not.a.token' },
+          { baseUrl: app.url, token: user.token, lastEventId: eventIdOf(newId(), 1) },
+          { baseUrl: app.url, token: user.token, filters: { callId: 'not-an-id' } },
+        ].map(async (options) => {
+          try {
+            for await (const event of streamEvents(options)) return event;
+            return 'ended';
+          } catch (error) {
+            return error;
+          }
+        }),
+      );
+      expect(refusals.map((error) => (error as CallsApiError).status)).toEqual([401, 404, 400]);
+      refusals.forEach((error) => expect(error).toBeInstanceOf(CallsApiError));
+      expect((refusals[1] as CallsApiError).body).toEqual({ success: false, statusCode: 404, error: 'Not Found', message: 'after is not an event of your organization' });
     });
   });
 

@@ -39,8 +39,8 @@ async function feed(app: RunningApp, user: TestUser): Promise<Event[]> {
   }
 }
 
-async function feedOf(app: RunningApp, user: TestUser, count: number): Promise<Event[]> {
-  const deadline = Date.now() + 15_000;
+async function feedOf(app: RunningApp, user: TestUser, count: number, timeoutMs = 15_000): Promise<Event[]> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     const events = await feed(app, user);
     if (events.length >= count || Date.now() > deadline) return events;
@@ -51,7 +51,9 @@ async function feedOf(app: RunningApp, user: TestUser, count: number): Promise<E
 /** Ends with the stream, or fails after the timeout. */
 async function endsWithin(stream: SseStream, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  await Promise.race([stream.ended, sleep(timeoutMs).then(() => Promise.reject(new Error(`the stream was still open after ${timeoutMs} ms`)))]);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the stream was still open after ${timeoutMs} ms`)), timeoutMs)));
+  await Promise.race([stream.ended, late]).finally(() => clearTimeout(timer));
   return Date.now() - started;
 }
 
@@ -200,6 +202,51 @@ describe(`GET ${STREAM}`, () => {
     expect(live.events).toHaveLength(1);
     expect(event.id.startsWith(`${user.organizationId}:`)).toBe(true);
   });
+
+  it('holds at most 64 KB for a client that stops reading and cuts it off after 10 s, while others keep up; it resumes with no gap', async () => {
+    const user = testUser();
+    const slow = await stream(STREAM, bearer(user), { pause: true });
+    const healthy = await stream(STREAM, bearer(user));
+    expect([slow.status, healthy.status]).toEqual([200, 200]);
+    const ids = await Promise.all(Array.from({ length: 8 }, () => initiate(writer, user)));
+
+    // Events of about 10 KB (the whole call goes in each, its notes with it), written in bursts: the client that
+    // reads must get them all without being cut off. The kernel's socket buffers take a few MB from the client that
+    // reads nothing; only past that does the service itself hold anything for it.
+    const cutOff = () =>
+      new RegExp(`Cut off an event stream of organization ${user.organizationId}: its client left (\\d+) bytes unread`).exec(reader.output());
+    let written = ids.length;
+    for (let round = 0; !cutOff() && written * 10_000 < 7_000_000; round++) {
+      await Promise.all(ids.map((id, index) => patch(writer, user, id, { notes: `${round}:${index} `.padEnd(10_000, 'x') })));
+      written += ids.length;
+    }
+    // Hundreds of large events: under load, the relay takes a while to move them all to the feed.
+    const all = await feedOf(writer, user, written, 90_000);
+    expect(all).toHaveLength(written);
+    // The client that reads got every event meanwhile.
+    expect((await healthy.waitForEvents(written, 30_000)).map((event) => event.id)).toEqual(all.map((event) => event.id));
+    const deadline = Date.now() + 20_000;
+    while (!cutOff() && Date.now() < deadline) await sleep(200);
+    const unread = Number(cutOff()?.[1]);
+    // What the service held for it: past the cap by at most the one event that took it there.
+    const largest = Math.max(...all.map((event) => Buffer.byteLength(JSON.stringify(event)))) + 200;
+    expect(unread).toBeGreaterThan(64 * 1024);
+    expect(unread).toBeLessThanOrEqual(64 * 1024 + largest);
+    expect(healthy.isEnded()).toBe(false);
+
+    // The slow client reads what the kernel still held, then finds the stream ended, and resumes from there.
+    slow.response.resume();
+    await endsWithin(slow, 10_000);
+    const got = slow.events.map((event) => event.id as string);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got.length).toBeLessThan(written);
+    expect(got).toEqual(all.slice(0, got.length).map((event) => event.id));
+    const resumed = await stream(STREAM, { ...bearer(user), 'Last-Event-ID': got[got.length - 1] });
+    const rest = await resumed.waitForEvents(written - got.length, 30_000);
+
+    expect([...got, ...rest.map((event) => event.id)]).toEqual(all.map((event) => event.id));
+    expect(parsed(rest)).toEqual(all.slice(got.length));
+  }, 300_000);
 
   it('sends a comment line every SSE_HEARTBEAT_MS while nothing else is sent', async () => {
     const live = await stream(STREAM, bearer(testUser()));

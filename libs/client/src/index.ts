@@ -3,3 +3,5 @@ export type { CallsClient, CallsClientOptions, ClientResult, RetryOptions } from
 export { CallsApiError, isErrorResponse } from './errors';
 export type { ErrorResponse } from './errors';
 export type { components, operations, paths } from './generated/openapi';
+export { EVENT_STREAM_PATH, SseParser, streamEvents } from './event-stream';
+export type { CallEvent, EventStreamFilters, EventStreamOptions, SseMessage } from './event-stream';

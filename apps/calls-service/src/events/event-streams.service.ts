@@ -11,11 +11,17 @@ import { EventsService, LOOKUPS_AT_ONCE } from './events.service';
 import { TicketHolder } from './stream-tickets.service';
 
 /**
- * What a stream may hold unsent (in Node's buffers, past what the socket took), plus the event being written. A client
- * that falls this far behind is cut off, and resumes from its Last-Event-ID, rather than make the process hold
- * ever more for it: 1,000 streams that all stall hold at most 64 MB.
+ * What a stream may hold unsent (in Node's buffers, past what the socket took), plus the event being written. A stream
+ * this full writes nothing more: it leaves the events in the feed and reads them from there once its client has read
+ * what waits (backpressure, so a burst does not cut off a client that keeps up). 1,000 streams that all stall hold at
+ * most 64 MB.
  */
 export const MAX_BUFFERED_BYTES = 64 * 1024;
+/**
+ * How long a full stream waits for its client to read. A client that reads nothing for this long is cut off, and
+ * resumes from its Last-Event-ID, rather than hold a connection and its buffer for ever.
+ */
+export const STALL_MS = 10_000;
 /** A timer longer than this fires at once (Node's limit); a token is never trusted for that long anyway. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -116,7 +122,8 @@ export class EventStreams implements BeforeApplicationShutdown {
   /** An event from the tail: sent if it is the stream's next, or the stream catches up to it first. */
   private take(stream: Stream, event: TailedEvent): void {
     if (!stream.live || event.seq <= stream.seq) return;
-    if (event.seq !== stream.seq + 1) {
+    // A gap (the tail read ahead of it), or a client with as much waiting as it may: the feed has the events.
+    if (event.seq !== stream.seq + 1 || isFull(stream.response)) {
       stream.live = false;
       void this.catchUp(stream);
       return;
@@ -126,16 +133,20 @@ export class EventStreams implements BeforeApplicationShutdown {
 
   private send(stream: Stream, event: TailedEvent): void {
     stream.seq = event.seq;
-    if (stream.matches(event)) this.write(stream, event.frame);
+    const { response } = stream;
+    // Callers saw room for it; the check is theirs, so that an event is never passed over for a full buffer.
+    if (stream.matches(event) && !response.writableEnded && !response.destroyed) response.write(event.frame);
   }
 
   /**
    * Reads from the feed what was stored between the stream's position and the tail's, then goes live. The
    * switch happens with no await between comparing the two and setting `live`, so no event falls between.
+   * Before each event, a full stream waits for its client to read (or cuts it off after STALL_MS).
    */
   private async catchUp(stream: Stream): Promise<void> {
     try {
       while (this.streams.has(stream)) {
+        if (isFull(stream.response) && !(await this.readByClient(stream))) return;
         const target = this.tails.seqOf(stream.organizationId);
         if (stream.seq >= target) {
           stream.live = true;
@@ -145,12 +156,11 @@ export class EventStreams implements BeforeApplicationShutdown {
         // Not there although the tail read past it: purged meanwhile. The client's reconnection is told (410).
         if (run.length === 0) return stream.close('its next event is no longer kept');
         for (const stored of run) {
+          if (isFull(stream.response) && !(await this.readByClient(stream))) return;
           if (!this.streams.has(stream)) return;
           const event = toTailedEvent(stored);
           if (event.seq === stream.seq + 1) this.send(stream, event);
         }
-        // Replaying is the one place the stream can wait for its client, rather than cut it off.
-        if (stream.response.writableLength > MAX_BUFFERED_BYTES / 2) await drained(stream.response);
       }
     } catch (error) {
       this.logger.warn(`Could not replay events to a stream of organization ${stream.organizationId}: ${String(error)}`);
@@ -158,29 +168,49 @@ export class EventStreams implements BeforeApplicationShutdown {
     }
   }
 
+  /**
+   * Waits until the client has read what waits for it: true. False when the stream ended meanwhile, or when the client
+   * did not read its way below the cap within STALL_MS: then it is cut off.
+   */
+  private async readByClient(stream: Stream): Promise<boolean> {
+    const { response } = stream;
+    await drained(response, STALL_MS);
+    if (!this.streams.has(stream)) return false;
+    if (!isFull(response)) return true;
+    this.logger.warn(
+      `Cut off an event stream of organization ${stream.organizationId}: its client left ${response.writableLength} bytes unread for ${STALL_MS} ms`,
+    );
+    stream.close('its client reads too slowly');
+    // What is buffered goes with the connection; the client resumes from the last event it read.
+    response.destroy();
+    return false;
+  }
+
   private write(stream: Stream, text: string): void {
     const { response } = stream;
-    if (response.writableEnded || response.destroyed) return;
-    // Checked before writing, so that one event larger than the cap still goes to a client that keeps up:
-    // a stream holds at most the cap plus one event.
-    if (response.writableLength > MAX_BUFFERED_BYTES) {
-      this.logger.warn(`Cut off an event stream of organization ${stream.organizationId}: its client fell ${response.writableLength} bytes behind`);
-      stream.close('its client reads too slowly');
-      // What is buffered goes with the connection; the client resumes from the last event it read.
-      response.destroy();
-      return;
-    }
+    // A full stream's client is not reading: a heartbeat would only add to what waits.
+    if (response.writableEnded || response.destroyed || isFull(response)) return;
     response.write(text);
   }
 }
 
-function drained(response: ServerResponse): Promise<void> {
+/** Holding more than the cap: nothing more is written until the client reads. One event may take it past the cap. */
+function isFull(response: ServerResponse): boolean {
+  return response.writableLength > MAX_BUFFERED_BYTES;
+}
+
+/** Resolves when the response drains or closes, or after `timeoutMs`, whichever comes first. */
+function drained(response: ServerResponse, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
+      clearTimeout(timer);
       response.off('drain', done);
       response.off('close', done);
       resolve();
     };
+    const timer = setTimeout(done, timeoutMs);
+    // Nothing to keep a stopping process waiting for.
+    timer.unref();
     response.once('drain', done);
     response.once('close', done);
   });
