@@ -246,7 +246,7 @@ describe('call events across a crash (kill -9 between the writes)', () => {
     return { app: restarted, user, callId };
   };
 
-  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert', 'after-pending-pull'])(
+  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert', 'after-pending-pull', 'after-head-write'])(
     'relays an initiate killed %s exactly once after a restart, and never an event for a call not stored',
     async (step) => {
       const { app, user } = await crashAndRestart(step, (crashing, user) => initiate(crashing, user));
