@@ -138,6 +138,21 @@ describe(`GET ${EVENTS}`, () => {
     ]);
   });
 
+  it('reads no further than the head: an event stored past it is shown once the relay moves the head over it', async () => {
+    const user = testUser();
+    await initiate(app, user).expect(201);
+    const [first] = await feedOf(app, user, 1);
+    // What a relay leaves between inserting an event and writing the head over it (or a relay that died there).
+    const stored = await app.db.collection('events').findOne({ _id: first.id as never });
+    const second = eventIdOf(user.organizationId, 2);
+    await app.db.collection('events').insertOne({ ...stored, _id: second, callSeq: 2 } as never);
+    const end = await request(app.url).get(EVENTS).set('Authorization', user.bearer).query({ after: first.id }).expect(200);
+    expect(end.body).toEqual({ success: true, events: [], nextCursor: first.id });
+    expect((await readFeed(app, user)).map((event) => event.id)).toEqual([first.id]);
+    await app.db.collection('event_heads').updateOne({ _id: user.organizationId as never }, { $set: { seq: 2 } });
+    expect((await readFeed(app, user)).map((event) => event.id)).toEqual([first.id, second]);
+  });
+
   it('shows an organization only its own events, and refuses a cursor of another', async () => {
     const owner = testUser();
     const stranger = testUser();

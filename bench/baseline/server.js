@@ -471,13 +471,16 @@ function eventsOf(db, logger) {
 
   /**
    * Under the organization's lease: the batch's outboxes read, their events inserted in one ordered insert,
-   * taken out of their calls, then the head; past the head only after taking over a lease that ran out.
+   * the head moved over them (with `settledThrough`), then taken out of their calls; past the head (from
+   * `settledThrough`) only after taking over a lease that ran out.
    * @param {string} organizationId @param {ObjectId[]} callIds @param {boolean} tookOver
    */
   async function relay(organizationId, callIds, tookOver) {
     const head = (await heads.findOne({ _id: organizationId })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
-    let seq = head.seq;
-    /** @type {Map<string, number>} events past the head, of a relay that stopped before moving it */
+    const settledThrough = head.settledThrough ?? head.seq;
+    const settledNow = tookOver ? settledThrough : head.seq;
+    let seq = Math.max(settledNow, head.purgedThrough);
+    /** @type {Map<string, number>} events past settledThrough, of a relay that stopped before settling them */
     const relayed = new Map();
     const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
     if (tookOver) {
@@ -487,6 +490,7 @@ function eventsOf(db, logger) {
         if (!batch.has(next.callId)) batch.set(next.callId, new ObjectId(next.callId));
       }
     }
+    seq = Math.max(seq, head.seq);
     const ids = [...batch.values()];
     const outboxes = await Promise.all(inParallel(ids, (callId) => calls.findOne({ _id: callId }, { projection: { organizationId: 1, pendingEvents: 1 } })));
     /** @type {Record<string, unknown>[]} */
@@ -509,11 +513,14 @@ function eventsOf(db, logger) {
         throw isDuplicateKey(error) ? new Error(`an event number of ${organizationId} was taken by another relay`) : error;
       });
     }
+    if (seq > head.seq || settledNow !== settledThrough) {
+      await heads.updateOne({ _id: organizationId }, { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
+    }
     // Out of the outboxes under each call's lock, re-read and written by _id; the mark goes once nothing is left.
     const settled = await Promise.allSettled(
       inParallel(ids, (callId, index) =>
         withCallLock(callId, async () => {
-          const current = await calls.findOne({ _id: callId }, { projection: { pendingEvents: 1 } });
+          const current = await calls.findOne({ _id: callId }, { projection: { organizationId: 1, pendingEvents: 1 } });
           if (!current) {
             await marks.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
             return;
@@ -527,8 +534,7 @@ function eventsOf(db, logger) {
     );
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed) throw /** @type {PromiseRejectedResult} */ (failed).reason;
-    if (seq !== head.seq) await heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
-    await purge(organizationId, head.purgedThrough, seq);
+    await purge(organizationId, head.purgedThrough, Math.max(seq, head.seq));
   }
 
   /** Events older than the retention, oldest first, at most every 10 minutes per organization. */

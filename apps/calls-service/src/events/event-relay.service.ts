@@ -36,16 +36,18 @@ export type RelayedListener = (organizationId: string) => void;
 /**
  * Moves the events waiting in calls' outboxes to the feed. One relay at a time per organization (a lease).
  * A run takes a batch of calls: it reads their outboxes, inserts their events numbered from the head on
- * (`<org>:<seq>`, one ordered insert: the numbers are stored in order, a prefix if it fails), takes them out
- * of their calls, and then writes the head (`event_heads.seq`). Readers read no further than the head, so an
- * event is seen once the head covers it, and a reader never looks up a number that is not stored (on FerretDB
- * such a lookup reads the whole collection).
+ * (`<org>:<seq>`, one ordered insert: the numbers are stored in order, a prefix if it fails), writes the head
+ * (`event_heads.seq`) over them, and then takes them out of their calls. Readers read no further than the
+ * head, so an event is seen once the head covers it, and a reader never looks up a number that is not stored
+ * (on FerretDB such a lookup reads the whole collection).
  *
- * Crash-safe at every step: the head is written only after every event below it was taken out of its call,
- * and a relay that ends without writing it lets its lease run out instead of releasing it. A relay that takes
- * over a lease that ran out probes forward from the head (`<org>:<head+1>`, …): the events it finds there
- * were inserted by the relay that stopped, and it takes them out of their calls instead of inserting them
- * again, before moving the head past them. Only such a relay looks past the head.
+ * Crash-safe at every step: the head also records `settledThrough`, a number below which every event was
+ * taken out of its call (the head a run started from, which its predecessor settled before releasing the
+ * lease). A relay that ends before settling lets its lease run out instead of releasing it, and a relay that
+ * takes over a lease that ran out probes forward from `settledThrough` (`<org>:<n+1>`, …, past the head to
+ * the first number not stored): the events it finds were inserted by the relay that stopped, and it takes them
+ * out of their calls instead of inserting them again, moving the head over them. Only such a relay looks up
+ * a number that may not be stored.
  */
 @Injectable()
 export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -149,12 +151,18 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  /** Under the organization's lease: relays the calls' outboxes, then moves the head. */
+  /** Under the organization's lease: relays the calls' outboxes, moves the head over their events, then settles the calls. */
   private async relay(organizationId: string, callIds: Types.ObjectId[], tookOver: boolean): Promise<void> {
     const head = ((await this.heads.collection.findOne({ _id: organizationId as never })) as EventHead | null) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
-    let seq = head.seq;
-    // Taken over from a relay that stopped: the events past the head are its, already out of their calls or
-    // not. Which calls' are they? They are settled in this run, queued or not.
+    // A head written before settledThrough existed was written only once its events were settled.
+    const settledThrough = head.settledThrough ?? head.seq;
+    // The run before released the lease, so it settled every event it put under the head; after a takeover,
+    // only what the head says.
+    const settledNow = tookOver ? settledThrough : head.seq;
+    // (A purged event was settled long before: the probe starts after the last one purged.)
+    let seq = Math.max(settledNow, head.purgedThrough);
+    // Taken over from a relay that stopped: the events past settledThrough are its, out of their calls or not,
+    // under the head or not. Which calls' are they? They are settled in this run, queued or not.
     const relayed = new Map<string, number>();
     const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
     if (tookOver) {
@@ -166,6 +174,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         if (!batch.has(next.callId)) batch.set(next.callId, new Types.ObjectId(next.callId));
       }
     }
+    // Never number an event at or below the head: those numbers are taken.
+    seq = Math.max(seq, head.seq);
     const calls = [...batch.values()];
     const outboxes = await Promise.all(inParallel(calls, (callId) => this.outbox.pendingOf(callId)));
     // The batch's events, numbered in the order of the batch, and how far each call's outbox is then relayed.
@@ -191,6 +201,15 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       });
       crashPoint('after-event-insert');
     }
+    if (seq > head.seq || settledNow !== settledThrough) {
+      await this.heads.collection.updateOne(
+        { _id: organizationId as never },
+        { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow }, $setOnInsert: { purgedThrough: head.purgedThrough } },
+        { upsert: true },
+      );
+      crashPoint('after-head-write');
+      if (seq > head.seq) for (const listener of this.relayedListeners) listener(organizationId);
+    }
     const settled = await Promise.allSettled(
       inParallel(calls, async (callId, index) => {
         await this.outbox.settle(callId, settleTo[index]);
@@ -199,12 +218,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     );
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    if (seq !== head.seq) {
-      await this.heads.collection.updateOne({ _id: organizationId as never }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
-      crashPoint('after-head-write');
-      for (const listener of this.relayedListeners) listener(organizationId);
-    }
-    await this.purge(organizationId, { ...head, seq });
+    await this.purge(organizationId, { ...head, seq: Math.max(seq, head.seq) });
   }
 
   /**

@@ -47,9 +47,11 @@ export class FeedEvent {
 export const FeedEventSchema = SchemaFactory.createForClass(FeedEvent);
 
 /**
- * Where an organization's feed stands: the last sequence number relayed and the last one purged. Written
- * only by the holder of the organization's relay lease. `seq` may lag behind the events stored (a relay that
- * died before writing it); the relay probes forward from it, so it is a hint, never a gap.
+ * Where an organization's feed stands. Written only by the holder of the organization's relay lease. `seq`:
+ * the last number readers may read, every event up to it stored; events past it may be stored already (a
+ * relay between its insert and the head, or one that died there), and only a relay that took over a lease
+ * that ran out looks for them. `settledThrough`: every event up to it is out of its call's outbox, where that
+ * relay starts looking. `purgedThrough`: the last number purged.
  */
 @Schema({ collection: 'event_heads', versionKey: false })
 export class EventHead {
@@ -58,6 +60,10 @@ export class EventHead {
 
   @Prop({ type: Number, required: true })
   seq!: number;
+
+  /** Absent in a head written before it existed: then `seq`, which was written only once its events were settled. */
+  @Prop({ type: Number })
+  settledThrough?: number;
 
   @Prop({ type: Number, required: true })
   purgedThrough!: number;
