@@ -143,8 +143,9 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         await this.leases.release(organizationId, attempt.token).catch(() => undefined);
       } catch (error) {
         this.logger.warn(`Could not relay the events of organization ${organizationId}: ${String(error)}`);
-        // Stopped before the head, maybe after taking events out of their calls: whoever takes the lease next
-        // (the sweep sees it ran out) probes past the head for them. The calls not settled keep their marks.
+        // Stopped halfway, maybe with events inserted, or under the head, but not out of their calls: whoever
+        // takes the lease next (the sweep sees it ran out) probes from settledThrough for them. The calls not
+        // settled keep their marks.
         await this.leases.expire(organizationId, attempt.token).catch(() => undefined);
         return;
       }
