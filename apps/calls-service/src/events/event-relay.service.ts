@@ -56,6 +56,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   /** Calls waiting to be relayed, per organization, and whether a relay of that organization runs here. */
   private readonly queued = new Map<string, Map<string, Types.ObjectId>>();
   private readonly running = new Map<string, Promise<void>>();
+  /** The calls of the run in progress, per organization: the sweep, which still sees their marks, leaves them be. */
+  private readonly inFlight = new Map<string, Set<string>>();
   private readonly lastPurge = new Map<string, number>();
   private readonly relayedListeners: RelayedListener[] = [];
   private sweepTimer?: NodeJS.Timeout;
@@ -110,7 +112,9 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
    */
   private async sweep(): Promise<void> {
     try {
-      for (const mark of await this.outbox.marked(SWEEP_BATCH)) this.enqueue(mark.organizationId, mark.callId);
+      for (const mark of await this.outbox.marked(SWEEP_BATCH)) {
+        if (!this.inFlight.get(mark.organizationId)?.has(mark.callId.toHexString())) this.enqueue(mark.organizationId, mark.callId);
+      }
       const now = Date.now();
       for (const lease of await this.leases.all()) if (lease.expiresAt.getTime() < now) this.enqueue(lease._id);
     } catch (error) {
@@ -138,6 +142,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       }
       const batch = [...calls.values()].slice(0, BATCH);
       for (const callId of batch) calls.delete(callId.toHexString());
+      this.inFlight.set(organizationId, new Set(batch.map((callId) => callId.toHexString())));
       try {
         await this.relay(organizationId, batch, attempt.tookOver);
         await this.leases.release(organizationId, attempt.token).catch(() => undefined);
@@ -148,6 +153,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         // settled keep their marks.
         await this.leases.expire(organizationId, attempt.token).catch(() => undefined);
         return;
+      } finally {
+        this.inFlight.delete(organizationId);
       }
     }
   }
