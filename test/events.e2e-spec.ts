@@ -153,6 +153,19 @@ describe(`GET ${EVENTS}`, () => {
     expect((await readFeed(app, user)).map((event) => event.id)).toEqual([first.id, second]);
   });
 
+  it('keeps copies of the newest events in the head, each the event stored under its number, and reads the newest there', async () => {
+    const user = testUser();
+    for (let i = 0; i < 3; i++) await initiate(app, user).expect(201);
+    const events = await feedOf(app, user, 3);
+    const head = await app.db.collection('event_heads').findOne({ _id: user.organizationId as never });
+    const stored = await app.db.collection('events').find({ organizationId: user.organizationId }).sort({ _id: 1 }).toArray();
+    expect(stored).toHaveLength(3);
+    expect(head?.recent).toEqual(stored);
+    // On FerretDB a lookup in events scans it up to the document: the newest are read from the head instead.
+    await app.db.collection('events').deleteMany({ organizationId: user.organizationId });
+    expect(await readFeed(app, user)).toEqual(events);
+  });
+
   it('shows an organization only its own events, and refuses a cursor of another', async () => {
     const owner = testUser();
     const stranger = testUser();

@@ -46,6 +46,9 @@ const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
 const RELAY_LEASE_MS = 10_000;
 /** Calls one relay run takes, and database operations of one kind in flight at once in it. */
 const RELAY_BATCH = 100;
+/** The head's copies of the newest events: how many, and about how many bytes of calls at most. */
+const RECENT_EVENTS = 100;
+const RECENT_BYTES = 1_000_000;
 const RELAY_AT_ONCE = 25;
 const SWEEP_MS = 1_000;
 const SWEEP_BATCH = 500;
@@ -329,6 +332,23 @@ async function insertUnique(collection, document) {
 }
 
 /**
+ * The copies of the newest events a head keeps, as the service's recentEvents: contiguous, newest last,
+ * at most RECENT_EVENTS and about RECENT_BYTES of calls.
+ * @param {any[]} kept @param {any[]} added @returns {any[]}
+ */
+function recentEvents(kept, added) {
+  let recent = [...kept];
+  for (const event of added) {
+    if (recent.length > 0 && Number(event._id.slice(25)) !== Number(recent[recent.length - 1]._id.slice(25)) + 1) recent = [];
+    recent.push(event);
+  }
+  recent = recent.slice(-RECENT_EVENTS);
+  let bytes = recent.reduce((sum, event) => sum + event.call.length, 0);
+  while (recent.length > 0 && bytes > RECENT_BYTES) bytes -= recent.shift().call.length;
+  return recent;
+}
+
+/**
  * Takes the lease on `id` if it is free or expired, as the service's Leases.tryAcquire: the token, or null.
  * @param {import('mongodb').Collection<any>} collection
  * @param {unknown} id
@@ -483,9 +503,12 @@ function eventsOf(db, logger) {
     /** @type {Map<string, number>} events past settledThrough, of a relay that stopped before settling them */
     const relayed = new Map();
     const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
+    /** @type {any[]} the events past the head the probe found: into the head's copies too */
+    const pastHead = [];
     if (tookOver) {
       for (let next = await events.findOne({ _id: eventId(organizationId, seq + 1) }); next; next = await events.findOne({ _id: eventId(organizationId, seq + 1) })) {
         seq++;
+        if (seq > head.seq) pastHead.push(next);
         relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
         if (!batch.has(next.callId)) batch.set(next.callId, new ObjectId(next.callId));
       }
@@ -514,7 +537,11 @@ function eventsOf(db, logger) {
       });
     }
     if (seq > head.seq || settledNow !== settledThrough) {
-      await heads.updateOne({ _id: organizationId }, { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
+      await heads.updateOne(
+        { _id: organizationId },
+        { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow, recent: recentEvents(head.recent ?? [], [...pastHead, ...inserts]) }, $setOnInsert: { purgedThrough: head.purgedThrough } },
+        { upsert: true },
+      );
     }
     // Out of the outboxes under each call's lock, re-read and written by _id; the mark goes once nothing is left.
     const settled = await Promise.allSettled(
@@ -570,7 +597,7 @@ function eventsOf(db, logger) {
    * @param {ReturnType<typeof validateEventsQuery>} query
    */
   async function page(organizationId, query) {
-    const head = await heads.findOne({ _id: organizationId });
+    const head = await heads.findOne({ _id: organizationId }, { projection: { seq: 1, purgedThrough: 1 } });
     const purgedThrough = head?.purgedThrough ?? 0;
     let last = purgedThrough;
     if (query.after) {
@@ -587,7 +614,12 @@ function eventsOf(db, logger) {
     const scanLimit = Math.min(head?.seq ?? 0, last + (filtered ? Math.max(FEED_MAX_SCAN, query.limit) : query.limit));
     while (found.length < query.limit && scanned < scanLimit) {
       const size = Math.min(FEED_LOOKUPS_AT_ONCE, scanLimit - scanned, filtered ? FEED_LOOKUPS_AT_ONCE : query.limit - found.length);
-      const batch = await Promise.all(Array.from({ length: size }, (_, index) => events.findOne({ _id: eventId(organizationId, scanned + 1 + index) })));
+      /** @type {Map<number, any>} the head's copies of the newest events, for a run among them */
+      const copies = new Map();
+      if (scanned + size > (head?.seq ?? 0) - RECENT_EVENTS) {
+        for (const event of (await heads.findOne({ _id: organizationId }, { projection: { recent: 1 } }))?.recent ?? []) copies.set(Number(event._id.slice(25)), event);
+      }
+      const batch = await Promise.all(Array.from({ length: size }, (_, index) => copies.get(scanned + 1 + index) ?? events.findOne({ _id: eventId(organizationId, scanned + 1 + index) })));
       let end = false;
       for (const event of batch) {
         if (!event) {

@@ -8,6 +8,7 @@
  *   node bench/tools/feed-end.js                       this checkout's dist (build it first)
  *   BENCH_SERVICE_MAIN=<other>/dist/apps/calls-service/src/main.js node bench/tools/feed-end.js
  *   SIZES=1000,10000 N=2 ...                           other sizes, requests per size
+ *   HEAD_COPIES=0 ...                                  a head without its copies of the newest events
  */
 const path = require('node:path');
 const os = require('node:os');
@@ -35,7 +36,9 @@ const { bearer, callDocument } = require('../lib/scenarios');
       await db.collection('events').insertMany(eventDocuments(org, calls, stored + 1, to, new Date(base.getTime() + stored)), { ordered: false });
       stored = to;
     }
-    await db.collection('event_heads').updateOne({ _id: org }, { $set: { seq: stored, settledThrough: stored, purgedThrough: 0 } }, { upsert: true });
+    // The head as the relay leaves it, with its copies of the newest events (HEAD_COPIES=0: without them).
+    const recent = process.env.HEAD_COPIES === '0' ? [] : await db.collection('events').find({ _id: { $gt: eventId(org, stored - 100) } }).sort({ _id: 1 }).toArray();
+    await db.collection('event_heads').updateOne({ _id: org }, { $set: { seq: stored, settledThrough: stored, purgedThrough: 0, recent } }, { upsert: true });
     const time = async (query, n) => {
       const times = [];
       for (let i = 0; i < n; i++) {

@@ -8,7 +8,7 @@ import { crashPoint } from '../common/test-crash';
 import { Environment } from '../config/environment';
 import { LeaseRecord, Leases } from '../database/lease';
 import { isDuplicateKeyError } from '../common/mongo-errors';
-import { EventHead, eventId, FeedEvent } from './event.schema';
+import { EventHead, eventId, FeedEvent, recentEvents, seqOf } from './event.schema';
 
 export const EVENT_RELAY_LEASE = 'EventRelayLease';
 /**
@@ -173,11 +173,14 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     // under the head or not. Which calls' are they? They are settled in this run, queued or not.
     const relayed = new Map<string, number>();
     const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
+    // The events stored past the head, found by the probe: they go into the head's copies too.
+    const pastHead: FeedEvent[] = [];
     if (tookOver) {
       for (;;) {
         const next = (await this.events.collection.findOne({ _id: eventId(organizationId, seq + 1) as never })) as FeedEvent | null;
         if (!next) break;
         seq++;
+        if (seq > head.seq) pastHead.push(next);
         relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
         if (!batch.has(next.callId)) batch.set(next.callId, new Types.ObjectId(next.callId));
       }
@@ -212,7 +215,10 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     if (seq > head.seq || settledNow !== settledThrough) {
       await this.heads.collection.updateOne(
         { _id: organizationId as never },
-        { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow }, $setOnInsert: { purgedThrough: head.purgedThrough } },
+        {
+          $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow, recent: recentEvents(head.recent ?? [], [...pastHead, ...inserts]) },
+          $setOnInsert: { purgedThrough: head.purgedThrough },
+        },
         { upsert: true },
       );
       crashPoint('after-head-write');

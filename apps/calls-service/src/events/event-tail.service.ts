@@ -126,7 +126,7 @@ export class EventTails implements OnModuleInit, OnApplicationShutdown {
           const head = await this.feed.lastSeq(organizationId);
           while (tail.seq < head && this.tails.get(organizationId) === tail) {
             const size = Math.min(LOOKUPS_AT_ONCE, head - tail.seq);
-            const run = await this.feed.readRun(organizationId, tail.seq + 1, size);
+            const run = await this.feed.readRun(organizationId, tail.seq + 1, size, head);
             for (const event of run) this.publish(tail, event);
             // Purged before it was read (a tail far behind): the streams past it catch up from the feed.
             if (run.length < size) break;

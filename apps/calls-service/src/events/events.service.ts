@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { EventDto } from './dto/event.dto';
 import { ListEventsQueryDto } from './dto/list-events-query.dto';
-import { EventHead, eventId, FeedEvent, seqOf } from './event.schema';
+import { EventHead, eventId, FeedEvent, RECENT_EVENTS, seqOf } from './event.schema';
 
 /** With filters, a page reads at most this many events past `after`, so its cost stays bounded. */
 const MAX_SCAN = 1_000;
@@ -35,7 +35,7 @@ export class EventsService {
     const scanLimit = Math.min(head.seq, last + (filtered ? Math.max(MAX_SCAN, query.limit) : query.limit));
     while (found.length < query.limit && scanned < scanLimit) {
       const size = Math.min(LOOKUPS_AT_ONCE, scanLimit - scanned, filtered ? LOOKUPS_AT_ONCE : query.limit - found.length);
-      const batch = await this.readRun(organizationId, scanned + 1, size);
+      const batch = await this.readRun(organizationId, scanned + 1, size, head.seq);
       for (const event of batch) {
         scanned++;
         if (matches(event)) found.push(toEventDto(event));
@@ -54,7 +54,7 @@ export class EventsService {
 
   /** The head: every event up to `seq` is stored (or purged, up to `purgedThrough`); readers read no further. */
   async headOf(organizationId: string): Promise<Pick<EventHead, 'seq' | 'purgedThrough'>> {
-    const head = (await this.heads.collection.findOne({ _id: organizationId as never })) as EventHead | null;
+    const head = (await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { seq: 1, purgedThrough: 1 } })) as EventHead | null;
     return head ?? { seq: 0, purgedThrough: 0 };
   }
 
@@ -73,11 +73,19 @@ export class EventsService {
 
   /**
    * The events numbered `first`, `first + 1`… (at most `count`, looked up at once), up to the first number not
-   * found (one purged meanwhile). The caller keeps them within the head.
+   * found (one purged meanwhile). The caller keeps them within the head, `headSeq`: those among the newest are
+   * read from the head's copies, in one lookup, the rest from `events`.
    */
-  async readRun(organizationId: string, first: number, count: number): Promise<FeedEvent[]> {
+  async readRun(organizationId: string, first: number, count: number, headSeq: number): Promise<FeedEvent[]> {
+    const copies = new Map<number, FeedEvent>();
+    if (first + count - 1 > headSeq - RECENT_EVENTS) {
+      const head = (await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { recent: 1 } })) as EventHead | null;
+      for (const event of head?.recent ?? []) copies.set(seqOf(event._id), event);
+    }
     const ids = Array.from({ length: count }, (_, index) => eventId(organizationId, first + index));
-    const batch = await Promise.all(ids.map((id) => this.events.collection.findOne({ _id: id as never }) as Promise<FeedEvent | null>));
+    const batch = await Promise.all(
+      ids.map((id, index) => copies.get(first + index) ?? (this.events.collection.findOne({ _id: id as never }) as Promise<FeedEvent | null>)),
+    );
     const end = batch.indexOf(null);
     return (end === -1 ? batch : batch.slice(0, end)) as FeedEvent[];
   }
