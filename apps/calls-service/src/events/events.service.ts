@@ -46,12 +46,6 @@ export class EventsService {
     return { events: found, nextCursor: scanned > 0 ? eventId(organizationId, scanned) : (query.after ?? null) };
   }
 
-  /** The organization's event with this number, as the feed gives it; null when it is not stored (yet) or was purged. */
-  async eventAt(organizationId: string, seq: number): Promise<EventDto | null> {
-    const event = (await this.events.collection.findOne({ _id: eventId(organizationId, seq) as never })) as FeedEvent | null;
-    return event ? toEventDto(event) : null;
-  }
-
   /** The head: every event up to `seq` is stored (or purged, up to `purgedThrough`); readers read no further. */
   async headOf(organizationId: string): Promise<Pick<EventHead, 'seq' | 'purgedThrough'>> {
     const head = (await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { seq: 1, purgedThrough: 1 } })) as EventHead | null;

@@ -5,7 +5,7 @@ import { requestContext } from '../common/logging/request-context';
 import { LeaseRecord, Leases } from '../database/lease';
 import { insertUnique } from '../database/unique-insert';
 import { EventRelay } from '../events/event-relay.service';
-import { EventsService } from '../events/events.service';
+import { EventsService, LOOKUPS_AT_ONCE, toEventDto } from '../events/events.service';
 import { WEBHOOK_DISPATCH_LEASE, WebhookCursor, WebhookEndpoint, WebhookEndpointState } from './schemas/webhook.schema';
 import { WebhookWorker } from './webhook-worker.service';
 
@@ -122,19 +122,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     // A disabled endpoint queues nothing new.
     const active = endpoints.filter((_, index) => !states[index]?.disabledAt);
     const head = await this.events.lastSeq(organizationId);
+    const last = Math.min(head, cursor + BATCH);
     let seq = cursor;
-    for (let count = 0; count < BATCH && seq < head; count++) {
-      const event = await this.events.eventAt(organizationId, seq + 1);
-      if (!event) break;
-      const payload = JSON.stringify(event);
-      const createdAt = new Date(event.createdAt).getTime();
-      for (const endpoint of active) {
-        // An endpoint gets the events of changes made after it was registered.
-        if (endpoint.createdAt.getTime() > createdAt) continue;
-        if (endpoint.events.length > 0 && !endpoint.events.includes(event.type)) continue;
-        await this.worker.enqueue(endpoint, { id: event.id, type: event.type, payload });
+    while (seq < last) {
+      // Up to the head, the newest from the head's copies, as a feed page reads them.
+      const size = Math.min(LOOKUPS_AT_ONCE, last - seq);
+      const run = await this.events.readRun(organizationId, seq + 1, size, head);
+      for (const stored of run) {
+        const event = toEventDto(stored);
+        const payload = JSON.stringify(event);
+        const createdAt = new Date(event.createdAt).getTime();
+        for (const endpoint of active) {
+          // An endpoint gets the events of changes made after it was registered.
+          if (endpoint.createdAt.getTime() > createdAt) continue;
+          if (endpoint.events.length > 0 && !endpoint.events.includes(event.type)) continue;
+          await this.worker.enqueue(endpoint, { id: event.id, type: event.type, payload });
+        }
+        seq++;
       }
-      seq++;
+      if (run.length < size) break;
     }
     if (seq !== cursor) await this.cursors.updateOne({ _id: organizationId }, { $set: { seq } });
     return seq - cursor === BATCH;
