@@ -85,6 +85,17 @@ describe(ENDPOINTS, () => {
     await Promise.all([app?.stop(), receiver?.stop()]);
   });
 
+  it('does no webhook work for an organization without an endpoint: no fan-out, no cursor', async () => {
+    const user = testUser();
+    await initiate(app, user);
+    const deadline = Date.now() + 15_000;
+    while ((await as(app, user).get('/api/events').expect(200)).body.events.length === 0 && Date.now() < deadline) await sleep(100);
+    expect((await as(app, user).get('/api/events').expect(200)).body.events).toHaveLength(1);
+    // A fan-out, once kicked, takes the organization's lease and makes its cursor at the head.
+    await sleep(1_500);
+    expect(await app.db.collection('webhook_cursors').countDocuments({ _id: user.organizationId as never })).toBe(0);
+  });
+
   describe(`POST ${ENDPOINTS}`, () => {
     it('registers an endpoint and shows its secret once; GET and the list never show it', async () => {
       const admin = adminUser();

@@ -44,6 +44,12 @@ const EVENT_TYPES = ['call.initiated', 'call.ringing', 'call.answered', 'call.en
 const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
 /** The relay's and the call lock's leases, the sweep and the purge: the service's figures. */
 const RELAY_LEASE_MS = 10_000;
+/** Calls one relay run takes, and database operations of one kind in flight at once in it. */
+const RELAY_BATCH = 100;
+/** The head's copies of the newest events: how many, and about how many bytes of calls at most. */
+const RECENT_EVENTS = 100;
+const RECENT_BYTES = 1_000_000;
+const RELAY_AT_ONCE = 25;
 const SWEEP_MS = 1_000;
 const SWEEP_BATCH = 500;
 const PURGE_EVERY_MS = 10 * 60_000;
@@ -326,19 +332,52 @@ async function insertUnique(collection, document) {
 }
 
 /**
+ * The copies of the newest events a head keeps, as the service's recentEvents: contiguous, newest last,
+ * at most RECENT_EVENTS and about RECENT_BYTES of calls.
+ * @param {any[]} kept @param {any[]} added @returns {any[]}
+ */
+function recentEvents(kept, added) {
+  let recent = [...kept];
+  for (const event of added) {
+    if (recent.length > 0 && Number(event._id.slice(25)) !== Number(recent[recent.length - 1]._id.slice(25)) + 1) recent = [];
+    recent.push(event);
+  }
+  recent = recent.slice(-RECENT_EVENTS);
+  let bytes = recent.reduce((sum, event) => sum + event.call.length, 0);
+  while (recent.length > 0 && bytes > RECENT_BYTES) bytes -= recent.shift().call.length;
+  return recent;
+}
+
+/**
  * Takes the lease on `id` if it is free or expired, as the service's Leases.tryAcquire: the token, or null.
  * @param {import('mongodb').Collection<any>} collection
  * @param {unknown} id
  * @param {number} leaseMs
  */
 async function tryLease(collection, id, leaseMs) {
+  return (await tryLeaseNoting(collection, id, leaseMs))?.token ?? null;
+}
+
+/**
+ * tryLease, and whether the lease was taken over from a holder whose lease had run out (the relay probes past
+ * the head then).
+ * @param {import('mongodb').Collection<any>} collection
+ * @param {unknown} id
+ * @param {number} leaseMs
+ * @returns {Promise<{ token: string, tookOver: boolean } | null>}
+ */
+async function tryLeaseNoting(collection, id, leaseMs) {
   const token = randomUUID();
+  let tookOver = false;
   for (let round = 0; ; round++) {
-    if (await insertUnique(collection, { _id: id, token, expiresAt: new Date(Date.now() + leaseMs) })) return token;
+    if (await insertUnique(collection, { _id: id, token, expiresAt: new Date(Date.now() + leaseMs) })) return { token, tookOver };
     const held = await collection.findOne({ _id: id });
     if (held && held.expiresAt.getTime() >= Date.now()) return null;
     if (round === 3) return null;
-    if (held) await collection.deleteOne({ _id: id, token: held.token });
+    if (held) {
+      await collection.deleteOne({ _id: id, token: held.token });
+      tookOver = true;
+    }
   }
 }
 
@@ -392,97 +431,137 @@ function eventsOf(db, logger) {
     }
   }
 
-  /** @param {string} organizationId @param {ObjectId} callId */
+  /** @param {string} organizationId @param {ObjectId} [callId] none: a lease that ran out, to look at */
   function enqueue(organizationId, callId) {
     let waiting = queued.get(organizationId);
     if (!waiting) queued.set(organizationId, (waiting = new Map()));
-    waiting.set(callId.toHexString(), callId);
+    if (callId) waiting.set(callId.toHexString(), callId);
     if (running.has(organizationId)) return;
     running.add(organizationId);
-    drain(organizationId).finally(() => running.delete(organizationId));
+    drain(organizationId, !callId).finally(() => running.delete(organizationId));
   }
 
-  /** @param {string} organizationId */
-  async function drain(organizationId) {
+  /** @param {string} organizationId @param {boolean} recovering */
+  async function drain(organizationId, recovering) {
     await new Promise((resolve) => setImmediate(resolve));
-    for (;;) {
+    for (let first = true; ; first = false) {
       const waiting = queued.get(organizationId);
-      if (!waiting || waiting.size === 0) {
+      if (!waiting || (waiting.size === 0 && !(first && recovering))) {
         queued.delete(organizationId);
         return;
       }
-      const token = await tryLease(relayLeases, organizationId, RELAY_LEASE_MS).catch((error) => {
+      const lease = await tryLeaseNoting(relayLeases, organizationId, RELAY_LEASE_MS).catch((error) => {
         logger.warn(`Could not take the event relay lease of organization ${organizationId}: ${error}`);
         return null;
       });
-      if (!token) {
+      if (!lease) {
         queued.delete(organizationId);
         return;
       }
-      const batch = [...waiting.values()];
-      waiting.clear();
+      const batch = [...waiting.values()].slice(0, RELAY_BATCH);
+      for (const callId of batch) waiting.delete(callId.toHexString());
       try {
-        await relay(organizationId, batch);
+        await relay(organizationId, batch, lease.tookOver);
+        await relayLeases.deleteOne({ _id: organizationId, token: lease.token }).catch(() => undefined);
       } catch (error) {
         logger.warn(`Could not relay the events of organization ${organizationId}: ${error}`);
-      } finally {
-        await relayLeases.deleteOne({ _id: organizationId, token }).catch(() => undefined);
+        // Stopped before the head: the lease runs out now, and whoever takes it next probes past the head.
+        await relayLeases.updateOne({ _id: organizationId, token: lease.token }, { $set: { expiresAt: new Date(0) } }).catch(() => undefined);
+        return;
       }
     }
   }
 
-  /** Under the organization's lease. @param {string} organizationId @param {ObjectId[]} callIds */
-  async function relay(organizationId, callIds) {
-    const started = Date.now();
+  /**
+   * `work` for every item, at most RELAY_AT_ONCE at a time, in order; its answers' promises, in that order.
+   * @template T, R @param {T[]} items @param {(item: T, index: number) => Promise<R>} work @returns {Promise<R>[]}
+   */
+  function inParallel(items, work) {
+    /** @type {Promise<R>[]} */
+    const results = [];
+    /** @type {Promise<unknown>[]} */
+    const done = [];
+    items.forEach((item, index) => {
+      const result = (done[index - RELAY_AT_ONCE] ?? Promise.resolve()).then(() => work(item, index));
+      results.push(result);
+      done.push(result.catch(() => undefined));
+    });
+    return results;
+  }
+
+  /**
+   * Under the organization's lease: the batch's outboxes read, their events inserted in one ordered insert,
+   * the head moved over them (with `settledThrough`), then taken out of their calls; past the head (from
+   * `settledThrough`) only after taking over a lease that ran out.
+   * @param {string} organizationId @param {ObjectId[]} callIds @param {boolean} tookOver
+   */
+  async function relay(organizationId, callIds, tookOver) {
     const head = (await heads.findOne({ _id: organizationId })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
-    let seq = head.seq;
-    /** @type {Map<string, number>} events past the head, of a relay that died before moving it */
+    const settledThrough = head.settledThrough ?? head.seq;
+    const settledNow = tookOver ? settledThrough : head.seq;
+    let seq = Math.max(settledNow, head.purgedThrough);
+    /** @type {Map<string, number>} events past settledThrough, of a relay that stopped before settling them */
     const relayed = new Map();
-    for (let next = await events.findOne({ _id: eventId(organizationId, seq + 1) }); next; next = await events.findOne({ _id: eventId(organizationId, seq + 1) })) {
-      seq++;
-      relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
-    }
-    for (const [index, callId] of callIds.entries()) {
-      if (Date.now() - started > RELAY_LEASE_MS / 3) {
-        for (const rest of callIds.slice(index)) enqueue(organizationId, rest);
-        break;
+    const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
+    /** @type {any[]} the events past the head the probe found: into the head's copies too */
+    const pastHead = [];
+    if (tookOver) {
+      for (let next = await events.findOne({ _id: eventId(organizationId, seq + 1) }); next; next = await events.findOne({ _id: eventId(organizationId, seq + 1) })) {
+        seq++;
+        if (seq > head.seq) pastHead.push(next);
+        relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
+        if (!batch.has(next.callId)) batch.set(next.callId, new ObjectId(next.callId));
       }
-      const call = await calls.findOne({ _id: callId });
+    }
+    seq = Math.max(seq, head.seq);
+    const ids = [...batch.values()];
+    const outboxes = await Promise.all(inParallel(ids, (callId) => calls.findOne({ _id: callId }, { projection: { organizationId: 1, pendingEvents: 1 } })));
+    /** @type {Record<string, unknown>[]} */
+    const inserts = [];
+    const settleTo = ids.map((callId, index) => {
+      const call = outboxes[index];
       const key = callId.toHexString();
       let done = relayed.get(key) ?? 0;
-      const pending = [...(call?.pendingEvents ?? [])].sort((a, b) => a.seq - b.seq);
-      for (const event of pending) {
+      if (call?.organizationId.toHexString() !== organizationId) return done;
+      for (const event of [...(call.pendingEvents ?? [])].sort((a, b) => a.seq - b.seq)) {
         if (event.seq <= done) continue;
-        if (call?.organizationId.toHexString() !== organizationId) break;
-        const document = {
-          _id: eventId(organizationId, seq + 1),
-          organizationId,
-          callId: key,
-          callSeq: event.seq,
-          type: event.type,
-          createdAt: event.createdAt,
-          changes: event.changes,
-          call: event.call,
-        };
-        if (!(await insertUnique(events, document))) throw new Error(`event ${document._id} was taken by another relay`);
         seq++;
+        inserts.push({ _id: eventId(organizationId, seq), organizationId, callId: key, callSeq: event.seq, type: event.type, createdAt: event.createdAt, changes: event.changes, call: event.call });
         done = event.seq;
       }
-      // Out of the outbox under the call's lock; the mark goes once nothing is left waiting.
-      await withCallLock(callId, async () => {
-        const current = await calls.findOne({ _id: callId });
-        if (!current) {
-          await marks.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
-          return;
-        }
-        const waiting = current.pendingEvents ?? [];
-        const left = waiting.filter((/** @type {{ seq: number }} */ event) => event.seq > done);
-        if (left.length < waiting.length) await calls.updateOne({ _id: callId, eventSeq: current.eventSeq }, { $set: { pendingEvents: left } });
-        if (left.length === 0) await marks.deleteOne({ _id: callId });
+      return done;
+    });
+    if (inserts.length > 0) {
+      await events.insertMany(inserts, { ordered: true }).catch((error) => {
+        throw isDuplicateKey(error) ? new Error(`an event number of ${organizationId} was taken by another relay`) : error;
       });
     }
-    if (seq !== head.seq) await heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
-    await purge(organizationId, head.purgedThrough, seq);
+    if (seq > head.seq || settledNow !== settledThrough) {
+      await heads.updateOne(
+        { _id: organizationId },
+        { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow, recent: recentEvents(head.recent ?? [], [...pastHead, ...inserts]) }, $setOnInsert: { purgedThrough: head.purgedThrough } },
+        { upsert: true },
+      );
+    }
+    // Out of the outboxes under each call's lock, re-read and written by _id; the mark goes once nothing is left.
+    const settled = await Promise.allSettled(
+      inParallel(ids, (callId, index) =>
+        withCallLock(callId, async () => {
+          const current = await calls.findOne({ _id: callId }, { projection: { organizationId: 1, pendingEvents: 1 } });
+          if (!current) {
+            await marks.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
+            return;
+          }
+          const waiting = current.pendingEvents ?? [];
+          const left = waiting.filter((/** @type {{ seq: number }} */ event) => event.seq > settleTo[index]);
+          if (left.length < waiting.length) await calls.updateOne({ _id: callId }, { $set: { pendingEvents: left } });
+          if (left.length === 0) await marks.deleteOne({ _id: callId });
+        }),
+      ),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw /** @type {PromiseRejectedResult} */ (failed).reason;
+    await purge(organizationId, head.purgedThrough, Math.max(seq, head.seq));
   }
 
   /** Events older than the retention, oldest first, at most every 10 minutes per organization. */
@@ -503,6 +582,8 @@ function eventsOf(db, logger) {
   const sweep = async () => {
     try {
       for (const mark of await marks.find({}).limit(SWEEP_BATCH).toArray()) enqueue(mark.organizationId.toHexString(), mark._id);
+      const now = Date.now();
+      for (const lease of await relayLeases.find({}).toArray()) if (lease.expiresAt.getTime() < now) enqueue(lease._id);
     } catch (error) {
       logger.warn(`Could not look for waiting events: ${error}`);
     }
@@ -511,12 +592,12 @@ function eventsOf(db, logger) {
   void sweep();
 
   /**
-   * A page of the organization's feed: point lookups on `_id` from `after`, up to the first number not stored.
+   * A page of the organization's feed: point lookups on `_id` from `after`, up to the head.
    * @param {string} organizationId
    * @param {ReturnType<typeof validateEventsQuery>} query
    */
   async function page(organizationId, query) {
-    const head = await heads.findOne({ _id: organizationId });
+    const head = await heads.findOne({ _id: organizationId }, { projection: { seq: 1, purgedThrough: 1 } });
     const purgedThrough = head?.purgedThrough ?? 0;
     let last = purgedThrough;
     if (query.after) {
@@ -530,10 +611,15 @@ function eventsOf(db, logger) {
     /** @type {unknown[]} */
     const found = [];
     let scanned = last;
-    const scanLimit = last + (filtered ? Math.max(FEED_MAX_SCAN, query.limit) : query.limit);
+    const scanLimit = Math.min(head?.seq ?? 0, last + (filtered ? Math.max(FEED_MAX_SCAN, query.limit) : query.limit));
     while (found.length < query.limit && scanned < scanLimit) {
       const size = Math.min(FEED_LOOKUPS_AT_ONCE, scanLimit - scanned, filtered ? FEED_LOOKUPS_AT_ONCE : query.limit - found.length);
-      const batch = await Promise.all(Array.from({ length: size }, (_, index) => events.findOne({ _id: eventId(organizationId, scanned + 1 + index) })));
+      /** @type {Map<number, any>} the head's copies of the newest events, for a run among them */
+      const copies = new Map();
+      if (scanned + size > (head?.seq ?? 0) - RECENT_EVENTS) {
+        for (const event of (await heads.findOne({ _id: organizationId }, { projection: { recent: 1 } }))?.recent ?? []) copies.set(Number(event._id.slice(25)), event);
+      }
+      const batch = await Promise.all(Array.from({ length: size }, (_, index) => copies.get(scanned + 1 + index) ?? events.findOne({ _id: eventId(organizationId, scanned + 1 + index) })));
       let end = false;
       for (const event of batch) {
         if (!event) {

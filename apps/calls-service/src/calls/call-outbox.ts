@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { isTerminal } from '../call-model/call-status';
-import { insertUnique } from '../database/unique-insert';
+import { insertRawUnique } from '../database/unique-insert';
 import { CallLockService } from './call-lock.service';
 import { toCallDto } from './call.mapper';
 import { CallRecord, PendingCallEvent } from './schemas/call.schema';
@@ -86,7 +86,7 @@ export class CallOutbox {
 
   /** Before a call's write that carries an event (under the call's lock, for a call that exists). */
   async mark(call: Pick<CallRecord, '_id' | 'organizationId'>): Promise<void> {
-    await insertUnique(this.marks, { _id: call._id, organizationId: call.organizationId, markedAt: new Date() });
+    await insertRawUnique(this.marks, { _id: call._id, organizationId: call.organizationId, markedAt: new Date() });
   }
 
   /** After the write is stored and the call's lock released: the listeners relay it (never waited for). */
@@ -108,7 +108,7 @@ export class CallOutbox {
 
   /** The call's organization and waiting events, oldest first; null when there is no such call. */
   async pendingOf(callId: Types.ObjectId): Promise<{ organizationId: string; events: PendingCallEvent[] } | null> {
-    const call = await this.calls.findById(callId);
+    const call = await this.calls.outboxOf(callId);
     if (!call) return null;
     const events = [...(call.pendingEvents ?? [])].sort((a, b) => a.seq - b.seq);
     return { organizationId: call.organizationId.toHexString(), events };
@@ -121,16 +121,17 @@ export class CallOutbox {
    */
   async settle(callId: Types.ObjectId, relayedSeq: number): Promise<void> {
     await this.callLocks.withLock(callId, async () => {
-      const call = await this.calls.findById(callId);
+      // Read again under the lock: a writer may have added events since the relay read the outbox.
+      const call = await this.calls.outboxOf(callId);
       if (!call) {
         // The call of an initiate that died before its insert, or one whose insert is a moment away.
-        await this.marks.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
+        await this.marks.collection.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
         return;
       }
       const pending = call.pendingEvents ?? [];
       const left = pending.filter((event) => event.seq > relayedSeq);
-      if (left.length < pending.length) await this.calls.setPendingEvents(call, left);
-      if (left.length === 0) await this.marks.deleteOne({ _id: callId });
+      if (left.length < pending.length) await this.calls.setPendingEvents(callId, left);
+      if (left.length === 0) await this.marks.collection.deleteOne({ _id: callId });
     });
   }
 }

@@ -120,8 +120,18 @@ export class CallRepository {
   }
 
   /** Replaces the call's outbox, if no event was added since it was read. Only under the call's lock. */
-  async setPendingEvents(call: CallRecord, pending: CallRecord['pendingEvents']): Promise<void> {
-    await this.model.updateOne({ _id: call._id, eventSeq: call.eventSeq }, { $set: { pendingEvents: pending } }, { timestamps: false });
+  /** The call's organization and outbox alone, through the driver: the relay reads it for every call it moves. */
+  outboxOf(id: Types.ObjectId): Promise<Pick<CallRecord, '_id' | 'organizationId' | 'pendingEvents'> | null> {
+    return this.model.collection.findOne({ _id: id }, { projection: { organizationId: 1, pendingEvents: 1 } }) as Promise<Pick<CallRecord, '_id' | 'organizationId' | 'pendingEvents'> | null>;
+  }
+
+  /**
+   * Replaces the call's outbox, under the call's lock (which the caller holds, having read the outbox under
+   * it): filtered on `_id` alone, the one filter FerretDB pushes down, and through the driver (no timestamps:
+   * taking events out is no change of the call).
+   */
+  async setPendingEvents(id: Types.ObjectId, pending: CallRecord['pendingEvents']): Promise<void> {
+    await this.model.collection.updateOne({ _id: id }, { $set: { pendingEvents: pending } });
   }
 }
 

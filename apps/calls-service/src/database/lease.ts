@@ -1,7 +1,7 @@
 import { Model, QueryFilter, Schema, Types } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { insertUnique } from './unique-insert';
+import { insertRawUnique } from './unique-insert';
 
 /** One lease, stored as a document of its own: whoever inserted it holds it until it expires. */
 export interface LeaseRecord<Id> {
@@ -28,8 +28,11 @@ export interface WithLeaseOptions {
   onReleaseError: (error: unknown) => void;
 }
 
-/** What trying once found: the lease is now ours, or another holder's until a time. */
-export type LeaseAttempt = { token: string } | { heldUntil: Date };
+/**
+ * What trying once found: the lease is now ours (`tookOver`: from a holder whose lease had run out, which may
+ * have died halfway through its work), or another holder's until a time.
+ */
+export type LeaseAttempt = { token: string; tookOver: boolean } | { heldUntil: Date };
 
 const FIRST_RETRY_MS = 5;
 const MAX_RETRY_MS = 50;
@@ -52,14 +55,19 @@ export class Leases<Id extends Types.ObjectId | string> {
   /** Takes the lease if it is free or has expired; never waits. */
   async tryAcquire(id: Id): Promise<LeaseAttempt> {
     const token = randomUUID();
+    let tookOver = false;
     // Each round ends in an insert that wins, a live holder, or a lease that went away meanwhile: try again.
     for (let round = 0; ; round++) {
-      if (await insertUnique(this.model, { _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) } as Partial<LeaseRecord<Id>>)) return { token };
+      // Through the driver: the lease is complete as written, and a lock is taken for every call write.
+      if (await insertRawUnique(this.model, { _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) } as Partial<LeaseRecord<Id>>)) return { token, tookOver };
       const held = await this.holder(id);
       if (held && held.expiresAt.getTime() >= Date.now()) return { heldUntil: held.expiresAt };
       if (round === MAX_ROUNDS) return { heldUntil: new Date() };
       // Deleting by token removes only the dead holder's lease, never one another taker just inserted.
-      if (held) await this.model.deleteOne(byHolder(id, held.token));
+      if (held) {
+        await this.model.deleteOne(byHolder(id, held.token));
+        tookOver = true;
+      }
     }
   }
 
@@ -93,7 +101,20 @@ export class Leases<Id extends Types.ObjectId | string> {
   }
 
   async release(id: Id, token: string): Promise<void> {
-    await this.model.deleteOne(byHolder(id, token));
+    await this.model.collection.deleteOne(byHolder(id, token) as never);
+  }
+
+  /**
+   * Lets the lease run out now instead of releasing it: the next taker takes it over (`tookOver`), as it would
+   * a dead holder's, for a holder that stopped halfway and wants whoever comes next to look at what it left.
+   */
+  async expire(id: Id, token: string): Promise<void> {
+    await this.model.collection.updateOne(byHolder(id, token) as never, { $set: { expiresAt: new Date(0) } });
+  }
+
+  /** Every lease stored now, its holder live or not: few, one per thing being worked on. */
+  async all(): Promise<LeaseRecord<Id>[]> {
+    return (await this.model.collection.find({}).toArray()) as unknown as LeaseRecord<Id>[];
   }
 
   /**

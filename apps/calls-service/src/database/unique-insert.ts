@@ -17,3 +17,18 @@ export async function insertUnique<T>(model: Model<T>, document: Partial<T>): Pr
     return false;
   }
 }
+
+/**
+ * The same claim through the driver, for a document already complete and of the stored types: no mongoose
+ * document is built (casting, defaults, validation), which on a hot path costs more than the insert's round
+ * trip. The caller answers for every field.
+ */
+export async function insertRawUnique<T>(model: Model<T>, document: Partial<T>): Promise<boolean> {
+  try {
+    await model.collection.insertOne(document as never);
+    return true;
+  } catch (error) {
+    if (!isDuplicateKeyError(error)) throw error;
+    return false;
+  }
+}

@@ -7,15 +7,19 @@ import { requestContext } from '../common/logging/request-context';
 import { crashPoint } from '../common/test-crash';
 import { Environment } from '../config/environment';
 import { LeaseRecord, Leases } from '../database/lease';
-import { insertUnique } from '../database/unique-insert';
-import { EventHead, eventId, FeedEvent } from './event.schema';
+import { isDuplicateKeyError } from '../common/mongo-errors';
+import { EventHead, eventId, FeedEvent, recentEvents, seqOf } from './event.schema';
 
 export const EVENT_RELAY_LEASE = 'EventRelayLease';
 /**
- * Longer than a batch may take: a relay stops taking calls after a third of it. A relay that died holding
- * it delays its organization's events by at most this long.
+ * Longer than a batch may take: a relay takes at most BATCH calls at a time. A relay that died holding it
+ * delays its organization's events by at most this long.
  */
 const LEASE_MS = 10_000;
+/** Calls one relay run takes: their outboxes are read, their events inserted, and they are settled, together. */
+const BATCH = 100;
+/** Database operations of one kind in flight at once, per relay run. */
+const AT_ONCE = 25;
 /** How often every replica looks for outboxes nobody relayed (a crash, or a lease held elsewhere). */
 const SWEEP_MS = 1_000;
 const SWEEP_BATCH = 500;
@@ -26,18 +30,24 @@ const DAY_MS = 86_400_000;
 
 class LostLease extends Error {}
 
-/** Told when the relay has stored events of an organization, so that this process's streams and webhooks need not wait for a poll. */
+/** Told when the relay has moved an organization's head, so that this process's streams and webhooks need not wait for a poll. */
 export type RelayedListener = (organizationId: string) => void;
 
 /**
- * Moves the events waiting in calls' outboxes to the feed. One relay at a time per organization (a lease):
- * it gives each event the organization's next sequence number by a unique insert of `<org>:<seq>`, one after
- * the other, so numbers are allocated and become visible in the same order, and a reader paging "after
- * this id" can never skip one that shows up later. Then it takes the events out of the call.
+ * Moves the events waiting in calls' outboxes to the feed. One relay at a time per organization (a lease).
+ * A run takes a batch of calls: it reads their outboxes, inserts their events numbered from the head on
+ * (`<org>:<seq>`, one ordered insert: the numbers are stored in order, a prefix if it fails), writes the head
+ * (`event_heads.seq`) over them, and then takes them out of their calls. Readers read no further than the
+ * head, so an event is seen once the head covers it, and a reader never looks up a number that is not stored
+ * (on FerretDB such a lookup reads the whole collection).
  *
- * Crash-safe at every step: the head (last number relayed) is written only after every event below it was
- * taken out of its call, so a relay that starts probes forward from the head and learns which calls' events
- * are already in the feed; those are taken out, never relayed again.
+ * Crash-safe at every step: the head also records `settledThrough`, a number below which every event was
+ * taken out of its call (the head a run started from, which its predecessor settled before releasing the
+ * lease). A relay that ends before settling lets its lease run out instead of releasing it, and a relay that
+ * takes over a lease that ran out probes forward from `settledThrough` (`<org>:<n+1>`, …, past the head to
+ * the first number not stored): the events it finds were inserted by the relay that stopped, and it takes them
+ * out of their calls instead of inserting them again, moving the head over them. Only such a relay looks up
+ * a number that may not be stored.
  */
 @Injectable()
 export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -46,6 +56,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
   /** Calls waiting to be relayed, per organization, and whether a relay of that organization runs here. */
   private readonly queued = new Map<string, Map<string, Types.ObjectId>>();
   private readonly running = new Map<string, Promise<void>>();
+  /** The calls of the run in progress, per organization: the sweep, which still sees their marks, leaves them be. */
+  private readonly inFlight = new Map<string, Set<string>>();
   private readonly lastPurge = new Map<string, number>();
   private readonly relayedListeners: RelayedListener[] = [];
   private sweepTimer?: NodeJS.Timeout;
@@ -80,34 +92,42 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     this.relayedListeners.push(listener);
   }
 
-  /** Relays the call's outbox soon, with any other calls of its organization waiting here. */
-  enqueue(organizationId: string, callId: Types.ObjectId): void {
+  /** Relays the call's outbox soon, with any other calls of its organization waiting here; without a call, looks at a lease that ran out. */
+  enqueue(organizationId: string, callId?: Types.ObjectId): void {
     if (this.closing) return;
     let calls = this.queued.get(organizationId);
     if (!calls) this.queued.set(organizationId, (calls = new Map()));
-    calls.set(callId.toHexString(), callId);
+    if (callId) calls.set(callId.toHexString(), callId);
     if (!this.running.has(organizationId)) {
       // The relay works for no request: neither its queries nor its log lines belong to the one that kicked it.
-      const run = requestContext.exit(() => this.drain(organizationId)).finally(() => this.running.delete(organizationId));
+      const run = requestContext.exit(() => this.drain(organizationId, !callId)).finally(() => this.running.delete(organizationId));
       this.running.set(organizationId, run);
     }
   }
 
-  /** Every outbox marked in the database, whoever wrote it: what a crash or another replica's busy lease left. */
+  /**
+   * Every outbox marked in the database, whoever wrote it (what a crash or another replica's busy lease left),
+   * and every relay lease that ran out: its relay stopped, maybe after taking events out of their calls (whose
+   * marks are gone then) but before writing the head over them.
+   */
   private async sweep(): Promise<void> {
     try {
-      for (const mark of await this.outbox.marked(SWEEP_BATCH)) this.enqueue(mark.organizationId, mark.callId);
+      for (const mark of await this.outbox.marked(SWEEP_BATCH)) {
+        if (!this.inFlight.get(mark.organizationId)?.has(mark.callId.toHexString())) this.enqueue(mark.organizationId, mark.callId);
+      }
+      const now = Date.now();
+      for (const lease of await this.leases.all()) if (lease.expiresAt.getTime() < now) this.enqueue(lease._id);
     } catch (error) {
       this.logger.warn(`Could not look for waiting events: ${String(error)}`);
     }
   }
 
-  private async drain(organizationId: string): Promise<void> {
+  private async drain(organizationId: string, recovering: boolean): Promise<void> {
     // Let the writer's lock go first, and more calls of the organization gather into one batch.
     await new Promise((resolve) => setImmediate(resolve));
-    while (!this.closing) {
+    for (let first = true; !this.closing; first = false) {
       const calls = this.queued.get(organizationId);
-      if (!calls || calls.size === 0) {
+      if (!calls || (calls.size === 0 && !(first && recovering))) {
         this.queued.delete(organizationId);
         return;
       }
@@ -120,65 +140,99 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         this.queued.delete(organizationId);
         return;
       }
-      const batch = [...calls.values()];
-      calls.clear();
+      const batch = [...calls.values()].slice(0, BATCH);
+      for (const callId of batch) calls.delete(callId.toHexString());
+      this.inFlight.set(organizationId, new Set(batch.map((callId) => callId.toHexString())));
       try {
-        await this.relay(organizationId, batch);
+        await this.relay(organizationId, batch, attempt.tookOver);
+        await this.leases.release(organizationId, attempt.token).catch(() => undefined);
       } catch (error) {
         this.logger.warn(`Could not relay the events of organization ${organizationId}: ${String(error)}`);
+        // Stopped halfway, maybe with events inserted, or under the head, but not out of their calls: whoever
+        // takes the lease next (the sweep sees it ran out) probes from settledThrough for them. The calls not
+        // settled keep their marks.
+        await this.leases.expire(organizationId, attempt.token).catch(() => undefined);
+        return;
       } finally {
-        await this.leases.release(organizationId, attempt.token).catch(() => undefined);
+        this.inFlight.delete(organizationId);
       }
     }
   }
 
-  /** Under the organization's lease: relays the calls' outboxes, then moves the head. */
-  private async relay(organizationId: string, callIds: Types.ObjectId[]): Promise<void> {
-    const started = Date.now();
-    const head = (await this.heads.findById(organizationId).lean<EventHead>()) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
-    let seq = head.seq;
-    // Events past the head were relayed by a relay that died before moving it: which calls' are they?
+  /** Under the organization's lease: relays the calls' outboxes, moves the head over their events, then settles the calls. */
+  private async relay(organizationId: string, callIds: Types.ObjectId[], tookOver: boolean): Promise<void> {
+    const head = ((await this.heads.collection.findOne({ _id: organizationId as never })) as EventHead | null) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
+    // A head written before settledThrough existed was written only once its events were settled.
+    const settledThrough = head.settledThrough ?? head.seq;
+    // The run before released the lease, so it settled every event it put under the head; after a takeover,
+    // only what the head says.
+    const settledNow = tookOver ? settledThrough : head.seq;
+    // (A purged event was settled long before: the probe starts after the last one purged.)
+    let seq = Math.max(settledNow, head.purgedThrough);
+    // Taken over from a relay that stopped: the events past settledThrough are its, out of their calls or not,
+    // under the head or not. Which calls' are they? They are settled in this run, queued or not.
     const relayed = new Map<string, number>();
-    for (let next = await this.events.findById(eventId(organizationId, seq + 1)).lean<FeedEvent>(); next; next = await this.events.findById(eventId(organizationId, seq + 1)).lean<FeedEvent>()) {
-      seq++;
-      relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
-    }
-    for (const callId of callIds) {
-      if (Date.now() - started > LEASE_MS / 3) {
-        // Leave the rest to the next batch, well inside the lease.
-        for (const id of callIds.slice(callIds.indexOf(callId))) this.enqueue(organizationId, id);
-        break;
-      }
-      const outbox = await this.outbox.pendingOf(callId);
-      const key = callId.toHexString();
-      let done = relayed.get(key) ?? 0;
-      for (const event of outbox?.events ?? []) {
-        if (event.seq <= done) continue;
-        if (outbox?.organizationId !== organizationId) break;
-        const inserted = await insertUnique(this.events, {
-          _id: eventId(organizationId, seq + 1),
-          organizationId,
-          callId: key,
-          callSeq: event.seq,
-          type: event.type,
-          createdAt: event.createdAt,
-          changes: event.changes,
-          call: event.call,
-        });
-        // Only a relay that lost its lease meets a number already taken: stop, and leave it to the holder.
-        if (!inserted) throw new LostLease(`event ${eventId(organizationId, seq + 1)} was taken by another relay`);
-        crashPoint('after-event-insert');
+    const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
+    // The events stored past the head, found by the probe: they go into the head's copies too.
+    const pastHead: FeedEvent[] = [];
+    if (tookOver) {
+      for (;;) {
+        const next = (await this.events.collection.findOne({ _id: eventId(organizationId, seq + 1) as never })) as FeedEvent | null;
+        if (!next) break;
         seq++;
+        if (seq > head.seq) pastHead.push(next);
+        relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
+        if (!batch.has(next.callId)) batch.set(next.callId, new Types.ObjectId(next.callId));
+      }
+    }
+    // Never number an event at or below the head: those numbers are taken.
+    seq = Math.max(seq, head.seq);
+    const calls = [...batch.values()];
+    const outboxes = await Promise.all(inParallel(calls, (callId) => this.outbox.pendingOf(callId)));
+    // The batch's events, numbered in the order of the batch, and how far each call's outbox is then relayed.
+    const inserts: FeedEvent[] = [];
+    const settleTo = calls.map((callId, index) => {
+      const key = callId.toHexString();
+      const outbox = outboxes[index];
+      let done = relayed.get(key) ?? 0;
+      if (outbox?.organizationId !== organizationId) return done;
+      for (const event of outbox.events) {
+        if (event.seq <= done) continue;
+        seq++;
+        inserts.push({ _id: eventId(organizationId, seq), organizationId, callId: key, callSeq: event.seq, type: event.type, createdAt: event.createdAt, changes: event.changes, call: event.call });
         done = event.seq;
       }
-      if (done > (relayed.get(key) ?? 0)) for (const listener of this.relayedListeners) listener(organizationId);
-      await this.outbox.settle(callId, done);
-      crashPoint('after-pending-pull');
+      return done;
+    });
+    if (inserts.length > 0) {
+      // Ordered: stored in number order, and a failure leaves a prefix, never a hole a later probe would stop at.
+      // Only a relay that lost its lease meets a number already taken: it stops, and leaves it to the holder.
+      await this.events.collection.insertMany(inserts as never[], { ordered: true }).catch((error: unknown) => {
+        throw isDuplicateKeyError(error) ? new LostLease(`an event number of ${organizationId} was taken by another relay`) : error;
+      });
+      crashPoint('after-event-insert');
     }
-    if (seq !== head.seq) {
-      await this.heads.updateOne({ _id: organizationId }, { $set: { seq }, $setOnInsert: { purgedThrough: head.purgedThrough } }, { upsert: true });
+    if (seq > head.seq || settledNow !== settledThrough) {
+      await this.heads.collection.updateOne(
+        { _id: organizationId as never },
+        {
+          $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow, recent: recentEvents(head.recent ?? [], [...pastHead, ...inserts]) },
+          $setOnInsert: { purgedThrough: head.purgedThrough },
+        },
+        { upsert: true },
+      );
+      crashPoint('after-head-write');
+      if (seq > head.seq) for (const listener of this.relayedListeners) listener(organizationId);
     }
-    await this.purge(organizationId, { ...head, seq });
+    const settled = await Promise.allSettled(
+      inParallel(calls, async (callId, index) => {
+        await this.outbox.settle(callId, settleTo[index]);
+        crashPoint('after-pending-pull');
+      }),
+    );
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    await this.purge(organizationId, { ...head, seq: Math.max(seq, head.seq) });
   }
 
   /**
@@ -192,12 +246,25 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     const cutoff = now - this.retentionMs;
     let through = head.purgedThrough;
     for (let count = 0; count < PURGE_BATCH && through < head.seq; count++) {
-      const oldest = await this.events.findById(eventId(organizationId, through + 1)).lean<FeedEvent>();
+      // At most the head: a number it covers is stored (or purged), so this finds its document or a purged one.
+      const oldest = (await this.events.collection.findOne({ _id: eventId(organizationId, through + 1) as never })) as FeedEvent | null;
       if (oldest && oldest.createdAt.getTime() >= cutoff) break;
       // Recorded first: a reader is told 410 rather than shown a page with a hole.
-      await this.heads.updateOne({ _id: organizationId }, { $set: { purgedThrough: through + 1 } });
-      if (oldest) await this.events.deleteOne({ _id: oldest._id });
+      await this.heads.collection.updateOne({ _id: organizationId as never }, { $set: { purgedThrough: through + 1 } });
+      if (oldest) await this.events.collection.deleteOne({ _id: oldest._id as never });
       through++;
     }
   }
+}
+
+/** `work` for every item, at most AT_ONCE at a time, started in the items' order; its answers, in that order. */
+function inParallel<T, R>(items: T[], work: (item: T, index: number) => Promise<R>): Promise<R>[] {
+  const results: Promise<R>[] = [];
+  const done: Promise<unknown>[] = [];
+  items.forEach((item, index) => {
+    const result = (done[index - AT_ONCE] ?? Promise.resolve()).then(() => work(item, index));
+    results.push(result);
+    done.push(result.catch(() => undefined));
+  });
+  return results;
 }

@@ -152,7 +152,7 @@ export class EventStreams implements BeforeApplicationShutdown {
           stream.live = true;
           return;
         }
-        const run = await this.feed.readRun(stream.organizationId, stream.seq + 1, Math.min(LOOKUPS_AT_ONCE, target - stream.seq));
+        const run = await this.feed.readRun(stream.organizationId, stream.seq + 1, Math.min(LOOKUPS_AT_ONCE, target - stream.seq), target);
         // Not there although the tail read past it: purged meanwhile. The client's reconnection is told (410).
         if (run.length === 0) return stream.close('its next event is no longer kept');
         for (const stored of run) {

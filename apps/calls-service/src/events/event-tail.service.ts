@@ -1,10 +1,8 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
 import { requestContext } from '../common/logging/request-context';
 import { EventDto } from './dto/event.dto';
 import { EventRelay } from './event-relay.service';
-import { EventHead, FeedEvent, seqOf } from './event.schema';
+import { FeedEvent, seqOf } from './event.schema';
 import { EventsService, LOOKUPS_AT_ONCE, toEventDto } from './events.service';
 
 /** How often a tail looks for events that other replicas stored; this process's own wake it at once. */
@@ -32,10 +30,11 @@ interface Tail {
 }
 
 /**
- * One poller per organization with open streams in this process, shared by them: it reads the
- * organization's next event numbers by point lookups on `_id` (`<org>:<seq+1>`, …), whose cost does not grow
- * with the events kept, on FerretDB as on MongoDB. The relay here wakes it as soon as it stored events; every
- * POLL_MS it looks for those other replicas stored. A cache: nothing in it is needed by another replica.
+ * One poller per organization with open streams in this process, shared by them: it reads the organization's
+ * head (one point lookup on `_id` that finds its document) and then the events up to it (`<org>:<seq+1>`, …),
+ * whose cost does not grow with the events kept, on FerretDB as on MongoDB. The relay here wakes it as soon as
+ * it moved the head; every POLL_MS it looks for what other replicas relayed. A cache: nothing in it is needed
+ * by another replica.
  */
 @Injectable()
 export class EventTails implements OnModuleInit, OnApplicationShutdown {
@@ -43,7 +42,6 @@ export class EventTails implements OnModuleInit, OnApplicationShutdown {
   private readonly tails = new Map<string, Tail>();
 
   constructor(
-    @InjectModel(EventHead.name) private readonly heads: Model<EventHead>,
     private readonly feed: EventsService,
     private readonly relay: EventRelay,
   ) {}
@@ -102,15 +100,9 @@ export class EventTails implements OnModuleInit, OnApplicationShutdown {
     if (tail && tail.listeners.size > 0) void this.poll(organizationId, tail);
   }
 
-  /** The head (the relay's last number, a hint that may lag), then forward to the first number not stored. */
-  private async endOfFeed(organizationId: string): Promise<number> {
-    const head = await this.heads.findById(organizationId).lean<EventHead>();
-    let seq = head?.seq ?? 0;
-    for (;;) {
-      const run = await this.feed.readRun(organizationId, seq + 1, LOOKUPS_AT_ONCE);
-      seq += run.length;
-      if (run.length < LOOKUPS_AT_ONCE) return seq;
-    }
+  /** The head: the last event readers may read. */
+  private endOfFeed(organizationId: string): Promise<number> {
+    return this.feed.lastSeq(organizationId);
   }
 
   private schedule(organizationId: string, tail: Tail): void {
@@ -130,10 +122,13 @@ export class EventTails implements OnModuleInit, OnApplicationShutdown {
       await requestContext.exit(async () => {
         do {
           tail.again = false;
-          // One lookup while nothing is new; runs of them while events keep coming.
-          for (let size = 1; this.tails.get(organizationId) === tail; size = LOOKUPS_AT_ONCE) {
-            const run = await this.feed.readRun(organizationId, tail.seq + 1, size);
+          // The head while nothing is new; then the events up to it, in runs.
+          const head = await this.feed.lastSeq(organizationId);
+          while (tail.seq < head && this.tails.get(organizationId) === tail) {
+            const size = Math.min(LOOKUPS_AT_ONCE, head - tail.seq);
+            const run = await this.feed.readRun(organizationId, tail.seq + 1, size, head);
             for (const event of run) this.publish(tail, event);
+            // Purged before it was read (a tail far behind): the streams past it catch up from the feed.
             if (run.length < size) break;
           }
         } while (tail.again && this.tails.get(organizationId) === tail);

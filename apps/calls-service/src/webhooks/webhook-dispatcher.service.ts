@@ -5,7 +5,7 @@ import { requestContext } from '../common/logging/request-context';
 import { LeaseRecord, Leases } from '../database/lease';
 import { insertUnique } from '../database/unique-insert';
 import { EventRelay } from '../events/event-relay.service';
-import { EventsService } from '../events/events.service';
+import { EventsService, LOOKUPS_AT_ONCE, toEventDto } from '../events/events.service';
 import { WEBHOOK_DISPATCH_LEASE, WebhookCursor, WebhookEndpoint, WebhookEndpointState } from './schemas/webhook.schema';
 import { WebhookWorker } from './webhook-worker.service';
 
@@ -18,10 +18,10 @@ const BATCH = 200;
 
 /**
  * Fans the feed out to the endpoints: one fan-out at a time per organization (a lease) reads the feed from a
- * cursor stored in the database, by point lookups on `<org>:<seq+1>` as a feed page does, queues one
- * delivery per matching enabled endpoint (a unique insert: a fan-out that crashed and ran again cannot queue
- * one twice), then moves the cursor. Kicked when this process relays events; every replica also sweeps every
- * second for events relayed elsewhere.
+ * cursor stored in the database up to the organization's head, by point lookups on `<org>:<seq+1>` as a feed
+ * page does, queues one delivery per matching enabled endpoint (a unique insert: a fan-out that crashed and
+ * ran again cannot queue one twice), then moves the cursor. Kicked when this process relays events of an
+ * organization with an enabled endpoint; every replica also sweeps every second for events relayed elsewhere.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,6 +29,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private readonly leases: Leases<string>;
   private readonly running = new Map<string, Promise<void>>();
   private readonly again = new Set<string>();
+  /**
+   * The organizations with an enabled endpoint, as the last sweep found them (plus those registered here
+   * since): a relay of any other organization costs nothing here. A cache: an endpoint registered on another
+   * replica is fanned out to from this one's next sweep, which compares the cursor with the head.
+   */
+  private withEndpoints = new Set<string>();
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
 
@@ -45,9 +51,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   onApplicationBootstrap(): void {
-    this.relay.onRelayed((organizationId) => this.kick(organizationId));
+    this.relay.onRelayed((organizationId) => {
+      if (this.withEndpoints.has(organizationId)) this.kick(organizationId);
+    });
     this.sweepTimer = setInterval(() => void requestContext.exit(() => this.sweep()), SWEEP_MS);
     this.sweepTimer.unref();
+    void requestContext.exit(() => this.sweep());
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -76,12 +85,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   /** Every organization with an endpoint whose feed has moved past its cursor: a look without the lease. */
   private async sweep(): Promise<void> {
     try {
-      const organizations = (await this.endpoints.distinct('organizationId', { enabled: true })) as Types.ObjectId[];
-      for (const organization of organizations) {
-        const organizationId = organization.toHexString();
+      const organizations = ((await this.endpoints.distinct('organizationId', { enabled: true })) as Types.ObjectId[]).map((id) => id.toHexString());
+      this.withEndpoints = new Set(organizations);
+      for (const organizationId of organizations) {
         if (this.running.has(organizationId)) continue;
-        const cursor = await this.cursors.findById(organizationId).lean<WebhookCursor>();
-        if (!cursor || (await this.events.eventAt(organizationId, cursor.seq + 1))) this.kick(organizationId);
+        // Both found by `_id`: the head, never a lookup of the number after it, which may not be stored.
+        const cursor = (await this.cursors.collection.findOne({ _id: organizationId as never })) as WebhookCursor | null;
+        if (!cursor || (await this.events.lastSeq(organizationId)) > cursor.seq) this.kick(organizationId);
       }
     } catch (error) {
       this.logger.warn(`Could not look for events to send to webhooks: ${String(error)}`);
@@ -111,19 +121,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const states = await Promise.all(endpoints.map((endpoint) => this.states.findOne({ _id: endpoint._id, organizationId: organization }).lean<WebhookEndpointState>()));
     // A disabled endpoint queues nothing new.
     const active = endpoints.filter((_, index) => !states[index]?.disabledAt);
+    const head = await this.events.lastSeq(organizationId);
+    const last = Math.min(head, cursor + BATCH);
     let seq = cursor;
-    for (let count = 0; count < BATCH; count++) {
-      const event = await this.events.eventAt(organizationId, seq + 1);
-      if (!event) break;
-      const payload = JSON.stringify(event);
-      const createdAt = new Date(event.createdAt).getTime();
-      for (const endpoint of active) {
-        // An endpoint gets the events of changes made after it was registered.
-        if (endpoint.createdAt.getTime() > createdAt) continue;
-        if (endpoint.events.length > 0 && !endpoint.events.includes(event.type)) continue;
-        await this.worker.enqueue(endpoint, { id: event.id, type: event.type, payload });
+    while (seq < last) {
+      // Up to the head, the newest from the head's copies, as a feed page reads them.
+      const size = Math.min(LOOKUPS_AT_ONCE, last - seq);
+      const run = await this.events.readRun(organizationId, seq + 1, size, head);
+      for (const stored of run) {
+        const event = toEventDto(stored);
+        const payload = JSON.stringify(event);
+        const createdAt = new Date(event.createdAt).getTime();
+        for (const endpoint of active) {
+          // An endpoint gets the events of changes made after it was registered.
+          if (endpoint.createdAt.getTime() > createdAt) continue;
+          if (endpoint.events.length > 0 && !endpoint.events.includes(event.type)) continue;
+          await this.worker.enqueue(endpoint, { id: event.id, type: event.type, payload });
+        }
+        seq++;
       }
-      seq++;
+      if (run.length < size) break;
     }
     if (seq !== cursor) await this.cursors.updateOne({ _id: organizationId }, { $set: { seq } });
     return seq - cursor === BATCH;
@@ -134,6 +151,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    * endpoints get the changes made after they were registered, never the history.
    */
   async cursorOf(organizationId: string): Promise<number> {
+    this.withEndpoints.add(organizationId);
     const stored = await this.cursors.findById(organizationId).lean<WebhookCursor>();
     if (stored) return stored.seq;
     const seq = await this.events.lastSeq(organizationId);
