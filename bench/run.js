@@ -172,7 +172,7 @@ async function main() {
     !config.scenarios || config.scenarios.includes('feed-scale') ? await measureFeedScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests * 2, log }) : [];
   const webhooks =
     !config.scenarios || config.scenarios.includes('webhooks')
-      ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, log })
+      ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, rounds: config.rounds, log })
       : null;
 
   const summaries = runs.map(summariseScenario);

@@ -36,6 +36,14 @@ const REFRESH_MS = 2_000;
 const MAX_KNOWN_DUE = 5_000;
 /** A retry due within this is remembered with a timer, so that it goes out on time rather than at a later poll. */
 const RETRY_TIMER_MAX_MS = 60_000;
+/**
+ * Deliveries give way to the API's requests, whose database they share: after each attempt, no new attempt
+ * starts here for this many times what the attempt spent on the database (at most MAX_YIELD_MS). On a quiet
+ * database an attempt's reads and writes take a few milliseconds and little is held back; on a busy one they
+ * wait longer, and the workers start fewer attempts, in proportion.
+ */
+const YIELD_FACTOR = 2;
+const MAX_YIELD_MS = 2_000;
 /** Attempts in flight per process, in total and to one endpoint: a slow endpoint holds two slots at most. */
 const MAX_IN_FLIGHT = 32;
 const MAX_IN_FLIGHT_PER_ENDPOINT = 2;
@@ -75,6 +83,9 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   /** Due entries known here, not yet attempted, in the order they came. */
   private readonly known = new Map<string, WebhookDue>();
   private lastPoll = 0;
+  /** No new attempt starts before this (YIELD_FACTOR). */
+  private startAfter = 0;
+  private yieldTimer?: NodeJS.Timeout;
   /** The same collections, for the driver's calls on the hot path (typed with their string `_id`). */
   private readonly deliveryCollection: Collection<WebhookDelivery>;
   private readonly dueCollection: Collection<WebhookDue>;
@@ -107,6 +118,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationShutdown(): Promise<void> {
     this.closing = true;
     clearInterval(this.pollTimer);
+    clearTimeout(this.yieldTimer);
     // Each is bounded by the time-out; one cut short is sent again by whoever runs next.
     await Promise.allSettled([...this.inFlight.values()]);
   }
@@ -191,6 +203,13 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
       if (sinceLastPoll >= REFRESH_MS || (this.known.size === 0 && sinceLastPoll >= POLL_MS)) await this.lookForDue();
       for (const entry of this.known.values()) {
         if (this.inFlight.size >= MAX_IN_FLIGHT || this.closing) break;
+        if (Date.now() < this.startAfter) {
+          this.yieldTimer ??= setTimeout(() => {
+            this.yieldTimer = undefined;
+            this.kick();
+          }, this.startAfter - Date.now()).unref();
+          break;
+        }
         if (this.inFlight.has(entry._id)) {
           this.known.delete(entry._id);
           continue;
@@ -232,8 +251,11 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private async attempt(entry: WebhookDue): Promise<void> {
-    const lease = await this.leases.tryAcquire(entry._id);
+    const started = Date.now();
+    let sendingMs = 0;
+    const lease = await this.leases.tryAcquire(entry._id).finally(() => this.giveWay(Date.now() - started));
     if (!('token' in lease)) return;
+    const leased = Date.now();
     try {
       // Read under the lease: an attempt another replica made meanwhile has moved the delivery on or ended it.
       const delivery = await this.deliveryCollection.findOne({ _id: entry._id });
@@ -250,6 +272,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
         return;
       }
       const result = await this.send(known.endpoint, delivery);
+      sendingMs = result.durationMs;
       const attempts: DeliveryAttempt[] = [...delivery.attempts, { at: new Date(Date.now() - result.durationMs), ...result }];
       crashPoint('after-webhook-send');
       const success = isSuccess(result.statusCode);
@@ -265,7 +288,14 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
       }
     } finally {
       await this.leases.release(entry._id, lease.token).catch(() => undefined);
+      this.giveWay(Date.now() - leased - sendingMs);
     }
+  }
+
+  /** Holds new attempts back for YIELD_FACTOR times `databaseMs`, the time an attempt just spent on the database. */
+  private giveWay(databaseMs: number): void {
+    const now = Date.now();
+    this.startAfter = Math.min(Math.max(this.startAfter, now) + YIELD_FACTOR * Math.max(0, databaseMs), now + MAX_YIELD_MS);
   }
 
   /** The attempt, signed with every secret still valid; a URL that is refused now is a failed attempt. */
