@@ -18,7 +18,7 @@
  *   BENCH_CONNECTIONS   concurrent connections autocannon keeps open (default 10)
  *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` and `feed-scale` included)
  *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
- *   BENCH_WEBHOOK_QUEUED events queued per receiver in the `webhooks` scenario (default 1000)
+ *   BENCH_WEBHOOK_QUEUED pending deliveries seeded per receiver in the `webhooks` scenario (default 1000)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
  *   BENCH_OUT           folder for the results (default bench/)

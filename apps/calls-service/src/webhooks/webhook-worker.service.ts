@@ -26,9 +26,10 @@ import { signatureHeader } from './webhook-signature';
 import { parseWebhookUrl, resolveWebhookUrl, WebhookUrlRefused } from './webhook-url';
 
 /**
- * How often a replica that knows of nothing due looks in the database for due attempts (queued by another
- * replica, retries come due, left by a crash), and how often it looks while it works through what it knows.
- * Each look reads the whole due collection on FerretDB, so a replica does not look after every attempt.
+ * How often a replica looks in the database for due attempts (queued by another replica, retries come due,
+ * left by a crash): every POLL_MS while its last look found some and it has worked through them, every
+ * REFRESH_MS otherwise. Each look reads the whole due collection on FerretDB, pending retries not yet due
+ * included, so a replica does not look after every attempt, nor often when there is nothing to find.
  */
 const POLL_MS = 250;
 const REFRESH_MS = 2_000;
@@ -83,6 +84,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
   /** Due entries known here, not yet attempted, in the order they came. */
   private readonly known = new Map<string, WebhookDue>();
   private lastPoll = 0;
+  private lastPollFound = false;
   /** No new attempt starts before this (YIELD_FACTOR). */
   private startAfter = 0;
   private yieldTimer?: NodeJS.Timeout;
@@ -200,7 +202,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
       await this.purge();
       if (this.inFlight.size >= MAX_IN_FLIGHT) return;
       const sinceLastPoll = Date.now() - this.lastPoll;
-      if (sinceLastPoll >= REFRESH_MS || (this.known.size === 0 && sinceLastPoll >= POLL_MS)) await this.lookForDue();
+      if (sinceLastPoll >= REFRESH_MS || (this.known.size === 0 && this.lastPollFound && sinceLastPoll >= POLL_MS)) await this.lookForDue();
       for (const entry of this.known.values()) {
         if (this.inFlight.size >= MAX_IN_FLIGHT || this.closing) break;
         if (Date.now() < this.startAfter) {
@@ -241,6 +243,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     const busy = [...this.perEndpoint].filter(([, count]) => count >= MAX_IN_FLIGHT_PER_ENDPOINT).map(([endpointId]) => new Types.ObjectId(endpointId));
     const filter = busy.length > 0 ? { dueAt: { $lte: new Date() }, endpointId: { $nin: busy } } : { dueAt: { $lte: new Date() } };
     const due = await this.due.find(filter).sort({ dueAt: 1 }).limit(POLL_BATCH).lean<WebhookDue[]>();
+    this.lastPollFound = due.length > 0;
     // Replicas polling the same entries take them in different orders, so the work spreads.
     for (const entry of shuffle(due)) this.remember(entry);
   }
