@@ -18,7 +18,7 @@
  *   BENCH_CONNECTIONS   concurrent connections autocannon keeps open (default 10)
  *   BENCH_SCENARIOS     comma-separated scenario ids to run (default all, `scale` and `feed-scale` included)
  *   BENCH_SCALE_REQUESTS requests per route and size in the `scale` scenario (default 5)
- *   BENCH_WEBHOOK_QUEUED events queued per receiver in the `webhooks` scenario (default 1000)
+ *   BENCH_WEBHOOK_QUEUED pending deliveries seeded per receiver in the `webhooks` scenario (default 1000)
  *   BENCH_STREAMS       streams open at once in the `stream-fanout` scenario (default 1000)
  *   BENCH_SKIP_BUILD=1  use the dist/ already built
  *   BENCH_CHECK_ONLY=1  only check that both servers answer alike, and measure nothing
@@ -175,7 +175,7 @@ async function main() {
     !config.scenarios || config.scenarios.includes('feed-scale') ? await measureFeedScale({ uri, logDir: workDir, nodeArgs, requests: config.scaleRequests * 2, log }) : [];
   const webhooks =
     !config.scenarios || config.scenarios.includes('webhooks')
-      ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, log })
+      ? await measureWebhooks({ uri, logDir: workDir, nodeArgs, seconds: config.durationSeconds, connections: config.connections, queued: config.webhookQueued, rounds: config.rounds, log })
       : null;
   // N streams open on one process, each reading every event of a call changed one PATCH at a time.
   const streamFanout =

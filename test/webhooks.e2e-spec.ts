@@ -328,6 +328,20 @@ describe(ENDPOINTS, () => {
       expect((await as(app, admin).post(`${ENDPOINTS}/${endpoint._id}/deliveries/${delivery._id}/retry`)).status).toBe(409);
     });
 
+    it('sends to the URL another replica changed within a second (ENDPOINT_CACHE_MS)', async () => {
+      const admin = adminUser();
+      const endpoint = await register(app, admin, { url: `${receiver.url}/moved-from` });
+      // This process fans out and sends, so it has the endpoint in its cache.
+      await initiate(app, admin);
+      await receiver.waitFor('/moved-from', 1);
+      // Another replica's admin write, which this process is not told of.
+      await app.db.collection('webhook_endpoints').updateOne({ _id: new Types.ObjectId(endpoint._id) }, { $set: { url: `${receiver.url}/moved-to` } });
+      await sleep(1_500);
+      await initiate(app, admin);
+      await receiver.waitFor('/moved-to', 1);
+      expect(receiver.to('/moved-from')).toHaveLength(1);
+    });
+
     it('signs with both the old and the new secret after a rotation', async () => {
       const admin = adminUser();
       const endpoint = await register(app, admin, { url: `${receiver.url}/rotated` });
@@ -498,6 +512,34 @@ describe('Webhook delivery across a crash', () => {
       expect(received[1].headers['webhook-id']).toBe(inFlight.headers['webhook-id']);
       const [delivery] = await deliveriesWhen(second, admin, endpoint._id, ([item]) => item?.status === 'succeeded');
       expect(delivery.attempts.at(-1)?.statusCode).toBe(200);
+    } finally {
+      await second?.stop();
+      await first.stop();
+      await receiver.stop();
+    }
+  }, 60_000);
+});
+
+describe('Webhook fan-out across a relay that died before moving the head', () => {
+  it('sends an event whose relay was killed after emptying the outbox, before the head moved, with no later call to fix the head', async () => {
+    // The fan-out reads up to the head; only its sweep's look past the head finds this event.
+    const receiver = await new WebhookReceiver().start();
+    const first = await startApp({ ...LOOPBACK, CALLS_TEST_CRASH_AT: 'after-pending-pull' });
+    let second: RunningApp | undefined;
+    try {
+      const admin = adminUser();
+      const endpoint = await register(first, admin, { url: `${receiver.url}/stale-head` });
+      const exited = new Promise((resolve) => first.process.once('exit', (_code, signal) => resolve(signal)));
+      // The relay dies after the answer, or before it is read.
+      await as(first, admin).post('/api/calls/sdk/initiate', { phoneNumber: '+14165550199' }).catch(() => undefined);
+      expect(await exited).toBe('SIGKILL');
+      second = await startApp({ ...LOOPBACK, MONGODB_URI: first.uri });
+      const heads = await second.db.collection('event_heads').find({ _id: admin.organizationId as never }).toArray();
+      // The crash left the head where it was: the event is past it.
+      expect(heads.map((head) => head.seq)).not.toContain(1);
+      const [received] = await receiver.waitFor('/stale-head', 1, 20_000);
+      expect(received.headers['webhook-id']).toBe(`${admin.organizationId}:000000000001`);
+      await deliveriesWhen(second, admin, endpoint._id, (items) => items.length === 1 && items[0].status === 'succeeded');
     } finally {
       await second?.stop();
       await first.stop();

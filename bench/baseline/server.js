@@ -650,6 +650,8 @@ function eventsOf(db, logger) {
 }
 
 const CURSOR_BYTES = 8 + 12;
+/** The statistics' time unit: a call's start is stored as whole quarter-hours since the epoch. */
+const QUARTER_HOUR_MS = 15 * 60_000;
 
 /** @param {string} cursor the (startTime, _id) of a page's last call, as the service packs it */
 function decodeTimeIdCursor(cursor) {
@@ -701,6 +703,12 @@ function toCallDto(/** @type {any} */ call) {
       type: recording.type,
       createdAt: recording.createdAt.toISOString(),
     })),
+    // Calls recorded before the wrap-up fields existed have none of them.
+    outcomeId: call.outcomeId ? call.outcomeId.toHexString() : null,
+    notes: call.notes ?? null,
+    tags: call.tags ?? [],
+    // Every stored change bumps eventSeq; calls older than the outbox have none yet.
+    version: call.eventSeq ?? 0,
     createdAt: call.createdAt.toISOString(),
     updatedAt: call.updatedAt.toISOString(),
   };
@@ -862,16 +870,25 @@ async function main() {
       endReason: null,
       cost: null,
       recordings: [],
+      outcomeId: null,
+      notes: null,
+      tags: [],
+      // What the statistics group and average by, derived as the service derives them.
+      tagKeys: [],
+      startQuarterHour: Math.floor(now.getTime() / QUARTER_HOUR_MS),
+      ringSeconds: null,
       createdAt: now,
       updatedAt: now,
     };
-    const answer = toCallDto(call);
+    // The call's version is its first event's number.
+    const answer = toCallDto({ ...call, eventSeq: 1 });
     // The call goes in with its first event in its outbox, after the mark that tells the relay.
     const stored = { ...call, pendingEvents: [{ seq: 1, type: 'call.initiated', createdAt: now, changes: [], call: JSON.stringify(answer) }], eventSeq: 1 };
     await feed.mark(call);
     await calls.insertOne(stored);
     feed.written(call);
     reply.code(201);
+    reply.header('ETag', `"${answer.version}"`);
     return { success: true, call: answer, message: 'Call recorded' };
   });
 
@@ -903,7 +920,10 @@ async function main() {
     if (!OBJECT_ID.test(id)) throw new HttpError(400, 'id must be a 24-character hexadecimal id');
     const call = await calls.findOne({ _id: new ObjectId(id.toLowerCase()), organizationId: new ObjectId(user.organizationId) });
     if (!call) throw new HttpError(404, 'Call not found');
-    return { success: true, call: toCallDto(call) };
+    const answer = toCallDto(call);
+    // The call's version as its entity tag, strong.
+    reply.header('ETag', `"${answer.version}"`);
+    return { success: true, call: answer };
   });
 
   app.get('/api/events', async (request, reply) => {

@@ -6,7 +6,8 @@ import { LeaseRecord, Leases } from '../database/lease';
 import { insertUnique } from '../database/unique-insert';
 import { EventRelay } from '../events/event-relay.service';
 import { EventsService, LOOKUPS_AT_ONCE, toEventDto } from '../events/events.service';
-import { WEBHOOK_DISPATCH_LEASE, WebhookCursor, WebhookEndpoint, WebhookEndpointState } from './schemas/webhook.schema';
+import { WEBHOOK_DISPATCH_LEASE, WebhookCursor, WebhookEndpoint } from './schemas/webhook.schema';
+import { WebhookEndpointCache } from './webhook-endpoint-cache';
 import { WebhookWorker } from './webhook-worker.service';
 
 /** Longer than a batch may take; a fan-out that died holding it delays its organization's webhooks this long. */
@@ -35,12 +36,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    * replica is fanned out to from this one's next sweep, which compares the cursor with the head.
    */
   private withEndpoints = new Set<string>();
+  /** Each organization's cursor as this replica last read or wrote it: it only moves forward. */
+  private readonly cursorSeen = new Map<string, number>();
   private sweepTimer?: NodeJS.Timeout;
   private closing = false;
 
   constructor(
     @InjectModel(WebhookEndpoint.name) private readonly endpoints: Model<WebhookEndpoint>,
-    @InjectModel(WebhookEndpointState.name) private readonly states: Model<WebhookEndpointState>,
+    private readonly endpointCache: WebhookEndpointCache,
     @InjectModel(WebhookCursor.name) private readonly cursors: Model<WebhookCursor>,
     @InjectModel(WEBHOOK_DISPATCH_LEASE) leaseModel: Model<LeaseRecord<string>>,
     private readonly events: EventsService,
@@ -99,6 +102,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   private async drain(organizationId: string): Promise<void> {
+    // Nothing past the cursor as this replica last saw it (another kick, or a sweep, got there first): no lease taken.
+    const seen = this.cursorSeen.get(organizationId);
+    if (seen !== undefined && (await this.events.lastSeq(organizationId)) <= seen) return;
     while (!this.closing) {
       const attempt = await this.leases.tryAcquire(organizationId);
       // Another replica fans this organization out now; the sweep brings back whatever it leaves.
@@ -117,10 +123,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private async fanOut(organizationId: string): Promise<boolean> {
     const organization = new Types.ObjectId(organizationId);
     const cursor = await this.cursorOf(organizationId);
-    const endpoints = await this.endpoints.find({ organizationId: organization, enabled: true }).sort({ _id: 1 }).lean<WebhookEndpoint[]>();
-    const states = await Promise.all(endpoints.map((endpoint) => this.states.findOne({ _id: endpoint._id, organizationId: organization }).lean<WebhookEndpointState>()));
-    // A disabled endpoint queues nothing new.
-    const active = endpoints.filter((_, index) => !states[index]?.disabledAt);
+    // A disabled endpoint queues nothing new (seen here at most ENDPOINT_CACHE_MS after another replica disabled it).
+    const active = (await this.endpointCache.ofOrganization(organizationId))
+      .filter(({ endpoint, state }) => endpoint.enabled && !state?.disabledAt && endpoint.organizationId.equals(organization))
+      .map(({ endpoint }) => endpoint);
     const head = await this.events.lastSeq(organizationId);
     const last = Math.min(head, cursor + BATCH);
     let seq = cursor;
@@ -143,6 +149,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       if (run.length < size) break;
     }
     if (seq !== cursor) await this.cursors.updateOne({ _id: organizationId }, { $set: { seq } });
+    this.cursorSeen.set(organizationId, seq);
     return seq - cursor === BATCH;
   }
 

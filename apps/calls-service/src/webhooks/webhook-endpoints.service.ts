@@ -21,6 +21,7 @@ import { toWebhookDeliveryDto, toWebhookEndpointDto } from './webhook.mapper';
 import { newWebhookSecret } from './webhook-signature';
 import { checkWebhookUrl, WebhookUrlRefused } from './webhook-url';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { WebhookEndpointCache } from './webhook-endpoint-cache';
 import { WebhookWorker } from './webhook-worker.service';
 
 /** Endpoints per organization: each event is sent to every one, so the fan-out stays bounded. */
@@ -50,6 +51,7 @@ export class WebhookEndpointsService {
     @InjectModel(WEBHOOK_ENDPOINT_LOCK) lockModel: Model<LeaseRecord<Types.ObjectId>>,
     private readonly worker: WebhookWorker,
     private readonly dispatcher: WebhookDispatcher,
+    private readonly endpointCache: WebhookEndpointCache,
     config: ConfigService<Environment, true>,
   ) {
     this.locks = new Leases(lockModel, LOCK_LEASE_MS);
@@ -78,6 +80,8 @@ export class WebhookEndpointsService {
       });
       return endpoint.toObject<WebhookEndpoint>();
     });
+    // This replica's fan-out sees it at once; the others within ENDPOINT_CACHE_MS.
+    this.endpointCache.forget(organization, created._id);
     return { ...toWebhookEndpointDto(created, null), secret };
   }
 
@@ -108,6 +112,7 @@ export class WebhookEndpointsService {
       if (dto.enabled === true) await this.states.deleteOne({ _id: endpoint._id, organizationId: organization });
       return endpoint;
     });
+    this.endpointCache.forget(organization, updated._id);
     return toWebhookEndpointDto(updated, await this.stateOf(organization, updated._id));
   }
 
@@ -119,6 +124,7 @@ export class WebhookEndpointsService {
     });
     // What was queued for it goes too; a worker holding one finds the endpoint gone and sends nothing.
     const endpointId = new Types.ObjectId(id);
+    this.endpointCache.forget(organization, endpointId);
     await this.due.deleteMany({ organizationId: organization, endpointId });
     await this.deliveries.deleteMany({ organizationId: organization, endpointId });
     await this.states.deleteOne({ _id: endpointId, organizationId: organization });
@@ -138,6 +144,7 @@ export class WebhookEndpointsService {
       if (!updated) throw endpointNotFound();
       return updated;
     });
+    this.endpointCache.forget(organization, rotated._id);
     return { ...toWebhookEndpointDto(rotated, await this.stateOf(organization, rotated._id)), secret };
   }
 

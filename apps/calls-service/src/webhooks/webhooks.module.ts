@@ -20,6 +20,7 @@ import {
   WebhookEndpointStateSchema,
 } from './schemas/webhook.schema';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
+import { WebhookEndpointCache } from './webhook-endpoint-cache';
 import { WebhookEndpointsController } from './webhook-endpoints.controller';
 import { WebhookEndpointsService } from './webhook-endpoints.service';
 import { WebhookWorker } from './webhook-worker.service';
@@ -40,6 +41,6 @@ import { WebhookWorker } from './webhook-worker.service';
     EventsModule,
   ],
   controllers: [WebhookEndpointsController],
-  providers: [WebhookEndpointsService, WebhookDispatcher, WebhookWorker],
+  providers: [WebhookEndpointsService, WebhookDispatcher, WebhookWorker, WebhookEndpointCache],
 })
 export class WebhooksModule {}
