@@ -521,10 +521,10 @@ describe('Webhook delivery across a crash', () => {
 });
 
 describe('Webhook fan-out across a relay that died before moving the head', () => {
-  it('sends an event whose relay was killed after emptying the outbox, before the head moved, with no later call to fix the head', async () => {
-    // The fan-out reads up to the head; only its sweep's look past the head finds this event.
+  it('sends an event whose relay was killed after storing it, before the head moved, with no later call to move the head', async () => {
+    // The fan-out reads up to the head; the relay that takes over the dead one's lease moves the head past the event.
     const receiver = await new WebhookReceiver().start();
-    const first = await startApp({ ...LOOPBACK, CALLS_TEST_CRASH_AT: 'after-pending-pull' });
+    const first = await startApp({ ...LOOPBACK, CALLS_TEST_CRASH_AT: 'after-event-insert' });
     let second: RunningApp | undefined;
     try {
       const admin = adminUser();
@@ -535,8 +535,9 @@ describe('Webhook fan-out across a relay that died before moving the head', () =
       expect(await exited).toBe('SIGKILL');
       second = await startApp({ ...LOOPBACK, MONGODB_URI: first.uri });
       const heads = await second.db.collection('event_heads').find({ _id: admin.organizationId as never }).toArray();
-      // The crash left the head where it was: the event is past it.
+      // The crash left the head where it was, and the event stored past it.
       expect(heads.map((head) => head.seq)).not.toContain(1);
+      expect(await second.db.collection('events').countDocuments({ _id: `${admin.organizationId}:000000000001` } as object)).toBe(1);
       const [received] = await receiver.waitFor('/stale-head', 1, 20_000);
       expect(received.headers['webhook-id']).toBe(`${admin.organizationId}:000000000001`);
       await deliveriesWhen(second, admin, endpoint._id, (items) => items.length === 1 && items[0].status === 'succeeded');

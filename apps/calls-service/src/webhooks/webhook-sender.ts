@@ -18,7 +18,15 @@ export interface SendResult {
  * host name. The status line decides; the body of the answer is not read. Fresh connection per attempt, so
  * that no pooled socket to an old address is reused.
  */
-export function postWebhook(url: URL, pinned: PinnedAddress, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SendResult> {
+export function postWebhook(
+  url: URL,
+  pinned: PinnedAddress,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  /** The time-out the attempt as a whole had (WEBHOOK_TIMEOUT_MS), which the error names: `timeoutMs` is what was left of it. */
+  attemptTimeoutMs = timeoutMs,
+): Promise<SendResult> {
   const started = Date.now();
   const lookup: LookupFunction = (_hostname, options, callback) => {
     if (options.all) callback(null, [{ address: pinned.address, family: pinned.family }]);
@@ -48,7 +56,7 @@ export function postWebhook(url: URL, pinned: PinnedAddress, headers: Record<str
       },
     );
     const timer = setTimeout(() => {
-      settle(null, `no answer within ${timeoutMs} ms`);
+      settle(null, `no answer within ${attemptTimeoutMs} ms`);
       req.destroy();
     }, timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) => settle(null, describeError(error)));
