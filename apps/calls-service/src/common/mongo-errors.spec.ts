@@ -29,6 +29,10 @@ describe('isDatabaseUnavailableError', () => {
     ['an operation before the first connection', named('MongooseError', { message: 'Operation failed before initial connection is complete' }), true],
     ['a duplicate key', named('MongoServerError', { code: 11000 }), false],
     ['an unlabelled server error', labelled([]), false],
+    ['a socket error the driver let through', Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write', errno: -32 }), true],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', syscall: 'connect' }), true],
+    ['an error with a code but no syscall', Object.assign(new Error('x'), { code: 'EPIPE' }), false],
+    ['a file error', Object.assign(new Error('x'), { code: 'ENOENT', syscall: 'open' }), false],
     ['a plain Error', new Error('boom'), false],
     ['not an Error', { name: 'MongoNetworkError' }, false],
   ])('%s: %p', (_label, error, expected) => {

@@ -37,6 +37,9 @@ const NOT_YET_CONNECTED = /before initial connection is complete/;
 export function isDatabaseUnavailableError(exception: unknown): boolean {
   if (!(exception instanceof Error)) return false;
   if (DATABASE_UNAVAILABLE.has(exception.name)) return true;
+  // A socket error the driver let through unwrapped (seen: EPIPE while the database was killed). The
+  // database is the only connection a request makes, so this is it going away.
+  if (isSocketError(exception)) return true;
   // The driver labels the errors it would retry a write after, whatever their class: network errors
   // and a node shutting down or stepping down among them.
   if (hasErrorLabel(exception, 'RetryableWriteError') || hasErrorLabel(exception, 'ResetPool')) return true;
@@ -47,4 +50,12 @@ export function isDatabaseUnavailableError(exception: unknown): boolean {
 function hasErrorLabel(error: Error, label: string): boolean {
   const { hasErrorLabel: has } = error as Error & { hasErrorLabel?: (label: string) => boolean };
   return typeof has === 'function' && has.call(error, label);
+}
+
+/** Errors of a socket whose peer went away or never answered, as Node raises them (`code` and `syscall` set). */
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function isSocketError(error: Error): boolean {
+  const { code, syscall } = error as NodeJS.ErrnoException;
+  return typeof syscall === 'string' && typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
 }
