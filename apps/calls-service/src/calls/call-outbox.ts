@@ -86,7 +86,7 @@ export class CallOutbox {
 
   /** Before a call's write that carries an event (under the call's lock, for a call that exists). */
   async mark(call: Pick<CallRecord, '_id' | 'organizationId'>): Promise<void> {
-    await insertRawUnique(this.marks, { _id: call._id, organizationId: call.organizationId, markedAt: new Date() });
+    await insertRawUnique(this.marks.collection, { _id: call._id, organizationId: call.organizationId, markedAt: new Date() });
   }
 
   /** After the write is stored and the call's lock released: the listeners relay it (never waited for). */

@@ -53,10 +53,17 @@ export function newCallRecord(fields: NewCallFields, now: Date = new Date()): Ca
     notes: or('notes', null),
     tags,
     // Derived from the fields above, as the writer derives them when those change.
+    ...statsFieldsOf({ startTime, answerTime, tags }),
+    createdAt: or('createdAt', startTime),
+    updatedAt: or('updatedAt', startTime),
+  };
+}
+
+/** The fields the statistics group and sum by, derived from the call's own (see CallStatsBackfill for older calls). */
+export function statsFieldsOf({ startTime, answerTime, tags }: Pick<CallRecord, 'startTime' | 'answerTime' | 'tags'>): Pick<CallRecord, 'tagKeys' | 'startQuarterHour' | 'ringSeconds'> {
+  return {
     tagKeys: tags.map(tagKey),
     startQuarterHour: quarterHourOf(startTime),
     ringSeconds: answerTime ? ringSecondsOf(startTime, answerTime) : null,
-    createdAt: or('createdAt', startTime),
-    updatedAt: or('updatedAt', startTime),
   };
 }

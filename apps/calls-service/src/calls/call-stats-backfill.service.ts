@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { quarterHourOf, ringSecondsOf, tagKey } from '../call-model/call-wrap-up';
 import { requestContext } from '../common/logging/request-context';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
+import { statsFieldsOf } from './call-record';
 import { Call, CallRecord } from './schemas/call.schema';
 
 /** The record that says every call has the fields below; once there, a start costs one lookup by `_id`. */
@@ -73,16 +73,7 @@ export class CallStatsBackfill implements OnApplicationBootstrap, OnApplicationS
     const call = await this.calls.collection.findOne({ _id });
     if (!call || typeof call.startQuarterHour === 'number') return false;
     const { startTime, answerTime, tags } = call as unknown as CallRecord;
-    await this.calls.collection.updateOne(
-      { _id },
-      {
-        $set: {
-          startQuarterHour: quarterHourOf(startTime),
-          ringSeconds: answerTime ? ringSecondsOf(startTime, answerTime) : null,
-          tagKeys: (tags ?? []).map(tagKey),
-        },
-      },
-    );
+    await this.calls.collection.updateOne({ _id }, { $set: statsFieldsOf({ startTime, answerTime, tags: tags ?? [] }) });
     return true;
   }
 }

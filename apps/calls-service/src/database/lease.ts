@@ -59,7 +59,7 @@ export class Leases<Id extends Types.ObjectId | string> {
     // Each round ends in an insert that wins, a live holder, or a lease that went away meanwhile: try again.
     for (let round = 0; ; round++) {
       // Through the driver: the lease is complete as written, and a lock is taken for every call write.
-      if (await insertRawUnique(this.model, { _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) } as Partial<LeaseRecord<Id>>)) return { token, tookOver };
+      if (await insertRawUnique(this.model.collection, { _id: id, token, expiresAt: new Date(Date.now() + this.leaseMs) } as Partial<LeaseRecord<Id>>)) return { token, tookOver };
       const held = await this.holder(id);
       if (held && held.expiresAt.getTime() >= Date.now()) return { heldUntil: held.expiresAt };
       if (round === MAX_ROUNDS) return { heldUntil: new Date() };

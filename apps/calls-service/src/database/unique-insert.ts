@@ -18,14 +18,19 @@ export async function insertUnique<T>(model: Model<T>, document: Partial<T>): Pr
   }
 }
 
+/** What the driver's collections (a mongoose model's `.collection` included) offer for an insert. */
+interface InsertsDocuments {
+  insertOne(document: never): Promise<unknown>;
+}
+
 /**
  * The same claim through the driver, for a document already complete and of the stored types: no mongoose
  * document is built (casting, defaults, validation), which on a hot path costs more than the insert's round
  * trip. The caller answers for every field.
  */
-export async function insertRawUnique<T>(model: Model<T>, document: Partial<T>): Promise<boolean> {
+export async function insertRawUnique<T>(collection: InsertsDocuments, document: T): Promise<boolean> {
   try {
-    await model.collection.insertOne(document as never);
+    await collection.insertOne(document as never);
     return true;
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;

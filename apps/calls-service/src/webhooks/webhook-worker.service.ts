@@ -3,12 +3,12 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Collection } from 'mongodb';
 import { Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '../common/mongo-errors';
 import { requestContext } from '../common/logging/request-context';
 import { Occasionally } from '../common/occasionally';
 import { crashPoint } from '../common/test-crash';
 import { Environment } from '../config/environment';
 import { LeaseRecord, Leases } from '../database/lease';
+import { insertRawUnique } from '../database/unique-insert';
 import {
   DeliveryAttempt,
   DeliveryStatus,
@@ -147,14 +147,14 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
       createdAt: now,
       updatedAt: now,
     };
-    if (!(await insertNew(this.deliveryCollection, delivery))) {
+    if (!(await insertRawUnique(this.deliveryCollection, delivery))) {
       const existing = await this.deliveries.findOne({ _id: id, organizationId: endpoint.organizationId }).lean<WebhookDelivery>();
       // Done already: its due entry was removed on purpose.
       if (!existing || existing.status !== 'pending') return existing;
     }
     crashPoint('after-delivery-insert');
     const entry: WebhookDue = { _id: id, organizationId: endpoint.organizationId, endpointId: endpoint._id, dueAt: now };
-    await insertNew(this.dueCollection, entry);
+    await insertRawUnique(this.dueCollection, entry);
     this.remember(entry);
     this.kick();
     return delivery;
@@ -166,7 +166,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     const changes = { status: 'pending' as const, roundStart: delivery.attempts.length, nextAttemptAt: now, updatedAt: now };
     await this.deliveries.updateOne({ _id: delivery._id, organizationId: delivery.organizationId }, { $set: changes });
     const entry: WebhookDue = { _id: delivery._id, organizationId: delivery.organizationId, endpointId: delivery.endpointId, dueAt: now };
-    await insertNew(this.dueCollection, entry);
+    await insertRawUnique(this.dueCollection, entry);
     this.remember(entry);
     this.kick();
     return { ...delivery, ...changes };
@@ -358,7 +358,7 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
     const changes = { failures, ...(disabledReason ? { disabledAt: new Date(), disabledReason } : {}) };
     const written: WebhookEndpointState = { ...byId, organizationId: endpoint.organizationId, disabledAt: null, disabledReason: null, ...state, ...changes };
     if (state) await this.stateCollection.updateOne(byId, { $set: changes });
-    else if (!(await insertNew(this.stateCollection, written))) {
+    else if (!(await insertRawUnique(this.stateCollection, written))) {
       // Another attempt made the state first: count on it.
       await this.stateCollection.updateOne(byId, { $set: changes });
     }
@@ -381,15 +381,4 @@ function shuffle<T>(items: T[]): T[] {
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
-}
-
-/** Inserts the document as it is, with the driver (no casting: every field is set here): false when its `_id` is taken. */
-async function insertNew<T extends object>(collection: Collection<T>, document: T): Promise<boolean> {
-  try {
-    await collection.insertOne(document as Parameters<Collection<T>['insertOne']>[0]);
-    return true;
-  } catch (error) {
-    if (!isDuplicateKeyError(error)) throw error;
-    return false;
-  }
 }
