@@ -44,6 +44,7 @@ const EVENT_TYPES = ['call.initiated', 'call.ringing', 'call.answered', 'call.en
 const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
 /** The relay's and the call lock's leases, the sweep and the purge: the service's figures. */
 const RELAY_LEASE_MS = 10_000;
+const RELAY_HOLD_MS = 2_500;
 /** Marks one relay run takes, and database operations of one kind in flight at once in it. */
 const RELAY_BATCH = 100;
 /** The head's copies of the newest events: how many, and the largest call (bytes of JSON) copied. */
@@ -458,10 +459,20 @@ function eventsOf(db, logger) {
         return null;
       });
       if (!lease) return;
+      const heldSince = Date.now();
+      /** @type {any} the head as this relay last wrote it, while it holds the lease */
+      let head;
       try {
-        const more = await relay(organizationId, lease.tookOver);
+        // Writes that came during a batch make the next one under the same lease, while it has most of its time left.
+        for (let tookOver = lease.tookOver; ; tookOver = false) {
+          const run = await relay(organizationId, tookOver, head);
+          head = run.head;
+          if (run.more) queued.set(organizationId, queued.get(organizationId) ?? false);
+          if (!queued.has(organizationId) || Date.now() - heldSince > RELAY_HOLD_MS) break;
+          queued.delete(organizationId);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         await relayLeases.deleteOne({ _id: organizationId, token: lease.token }).catch(() => undefined);
-        if (more) queued.set(organizationId, queued.get(organizationId) ?? false);
       } catch (error) {
         logger.warn(`Could not relay the events of organization ${organizationId}: ${error}`);
         // Stopped before deleting the marks: the lease runs out now, and whoever takes it next probes from settledThrough.
@@ -495,13 +506,13 @@ function eventsOf(db, logger) {
    * insert, the head moved over them (with `settledThrough`, and the new events' copies in their slots), then the
    * marks deleted in one operation; past the head (from `settledThrough`) only after taking over a lease that
    * ran out. Calls marked whole (a mark per call, from before) have their unmarked events taken out under their lock.
-   * Answers whether more may be waiting.
-   * @param {string} organizationId @param {boolean} tookOver @returns {Promise<boolean>}
+   * Answers whether more may be waiting, and the head as written (read again only under a new lease).
+   * @param {string} organizationId @param {boolean} tookOver @param {any} [written] @returns {Promise<{ more: boolean, head: any }>}
    */
-  async function relay(organizationId, tookOver) {
+  async function relay(organizationId, tookOver, written) {
     const batchMarks = await marks.find({ organizationId: new ObjectId(organizationId) }).sort({ _id: 1 }).limit(RELAY_BATCH).toArray();
-    if (batchMarks.length === 0 && !tookOver) return false;
-    const head = (await heads.findOne({ _id: organizationId }, { projection: { copies: 0, recent: 0 } })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
+    if (batchMarks.length === 0 && !tookOver) return { more: false, head: written };
+    const head = written ?? (await heads.findOne({ _id: organizationId }, { projection: { copies: 0, recent: 0 } })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
     const settledThrough = head.settledThrough ?? head.seq;
     const settledNow = tookOver ? settledThrough : head.seq;
     let seq = Math.max(settledNow, head.purgedThrough);
@@ -600,14 +611,14 @@ function eventsOf(db, logger) {
         });
       }),
     );
-    await purge(organizationId, head.purgedThrough, Math.max(seq, head.seq));
-    return batchMarks.length === RELAY_BATCH && forget.length > 0;
+    const purgedThrough = await purge(organizationId, head.purgedThrough, Math.max(seq, head.seq));
+    return { more: batchMarks.length === RELAY_BATCH && forget.length > 0, head: { _id: organizationId, seq: Math.max(seq, head.seq), settledThrough: settledNow, purgedThrough } };
   }
 
   /** Events older than the retention, oldest first, at most every 10 minutes per organization. */
   async function purge(/** @type {string} */ organizationId, /** @type {number} */ purgedThrough, /** @type {number} */ seq) {
     const now = Date.now();
-    if (now - (lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return;
+    if (now - (lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return purgedThrough;
     lastPurge.set(organizationId, now);
     let through = purgedThrough;
     for (let count = 0; count < PURGE_BATCH && through < seq; count++) {
@@ -617,6 +628,7 @@ function eventsOf(db, logger) {
       if (oldest) await events.deleteOne({ _id: oldest._id });
       through++;
     }
+    return through;
   }
 
   const sweep = async () => {

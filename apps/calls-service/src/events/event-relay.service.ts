@@ -17,6 +17,8 @@ export const EVENT_RELAY_LEASE = 'EventRelayLease';
  * delays its organization's events by at most this long.
  */
 const LEASE_MS = 10_000;
+/** How long a relay goes on taking batches under one lease: each batch starts with most of the lease left. */
+const HOLD_MS = 2_500;
 /** Marks one relay run takes: their calls are read, their events inserted, and the marks deleted, together. */
 const BATCH = 100;
 /** Database operations of one kind in flight at once, per relay run (only for calls marked whole, and marks without their event). */
@@ -135,10 +137,21 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
         this.queued.delete(organizationId);
         return;
       }
+      const heldSince = Date.now();
+      // The head as this relay last wrote it: while it holds the lease, no one else writes it.
+      let head: EventHead | undefined;
       try {
-        const more = await this.relay(organizationId, attempt.tookOver);
+        for (let tookOver = attempt.tookOver; ; tookOver = false) {
+          const run = await this.relay(organizationId, tookOver, head);
+          head = run.head;
+          if (run.more) this.queued.set(organizationId, this.queued.get(organizationId) ?? false);
+          // Writes that came during the batch make the next one, under the same lease while it has most of its
+          // time left (each batch starts with more than LEASE_MS - HOLD_MS of it): no lease or head to read again.
+          if (this.closing || !this.queued.has(organizationId) || Date.now() - heldSince > HOLD_MS) break;
+          this.queued.delete(organizationId);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
         await this.leases.release(organizationId, attempt.token).catch(() => undefined);
-        if (more) this.queued.set(organizationId, this.queued.get(organizationId) ?? false);
       } catch (error) {
         this.logger.warn(`Could not relay the events of organization ${organizationId}: ${String(error)}`);
         // Stopped halfway, maybe with events inserted, or under the head, but their marks not deleted: whoever
@@ -154,15 +167,16 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
    * Under the organization's lease: relays a batch of its marked events, moves the head over them, then deletes
    * their marks. Answers whether more may be waiting (a full batch that moved something).
    */
-  private async relay(organizationId: string, tookOver: boolean): Promise<boolean> {
+  private async relay(organizationId: string, tookOver: boolean, written?: EventHead): Promise<{ more: boolean; head?: EventHead }> {
     const marks = await this.outbox.marksOf(organizationId, BATCH);
-    if (marks.length === 0 && !tookOver) return false;
+    if (marks.length === 0 && !tookOver) return { more: false, head: written };
     // Without its copies of the newest events: the run writes only the copies of its own.
-    const head = ((await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { copies: 0, recent: 0 } })) as EventHead | null) ?? {
-      _id: organizationId,
-      seq: 0,
-      purgedThrough: 0,
-    };
+    const head = written ??
+      ((await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { copies: 0, recent: 0 } })) as EventHead | null) ?? {
+        _id: organizationId,
+        seq: 0,
+        purgedThrough: 0,
+      };
     // A head written before settledThrough existed was written only once its events were settled.
     const settledThrough = head.settledThrough ?? head.seq;
     // The run before released the lease, so it deleted the marks of every event it put under the head; after a
@@ -258,17 +272,18 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     await Promise.allSettled(inParallel(unwritten, ({ mark, call }) => this.outbox.discardUnwritten(mark, call)));
-    await this.purge(organizationId, { ...head, seq: Math.max(seq, head.seq) });
-    return marks.length === BATCH && forget.length > 0;
+    const after: EventHead = { _id: organizationId, seq: Math.max(seq, head.seq), settledThrough: settledNow, purgedThrough: head.purgedThrough };
+    after.purgedThrough = await this.purge(organizationId, after);
+    return { more: marks.length === BATCH && forget.length > 0, head: after };
   }
 
   /**
    * Deletes the organization's events older than the retention, oldest first, and records how far it got,
    * so that the feed answers 410 to an `after` before it. At most every few minutes per organization.
    */
-  private async purge(organizationId: string, head: EventHead): Promise<void> {
+  private async purge(organizationId: string, head: EventHead): Promise<number> {
     const now = Date.now();
-    if (now - (this.lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return;
+    if (now - (this.lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return head.purgedThrough;
     this.lastPurge.set(organizationId, now);
     const cutoff = now - this.retentionMs;
     let through = head.purgedThrough;
@@ -281,6 +296,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       if (oldest) await this.events.collection.deleteOne({ _id: oldest._id as never });
       through++;
     }
+    return through;
   }
 }
 
