@@ -45,6 +45,7 @@ const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
 /** The relay's and the call lock's leases, the sweep and the purge: the service's figures. */
 const RELAY_LEASE_MS = 10_000;
 const RELAY_HOLD_MS = 2_500;
+const RELAY_GATHER_MS = 20;
 /** Marks one relay run takes, and database operations of one kind in flight at once in it. */
 const RELAY_BATCH = 100;
 /** The head's copies of the newest events: how many, and the largest call (bytes of JSON) copied. */
@@ -470,7 +471,7 @@ function eventsOf(db, logger) {
           if (run.more) queued.set(organizationId, queued.get(organizationId) ?? false);
           if (!queued.has(organizationId) || Date.now() - heldSince > RELAY_HOLD_MS) break;
           queued.delete(organizationId);
-          await new Promise((resolve) => setImmediate(resolve));
+          await new Promise((resolve) => setTimeout(resolve, RELAY_GATHER_MS));
         }
         await relayLeases.deleteOne({ _id: organizationId, token: lease.token }).catch(() => undefined);
       } catch (error) {

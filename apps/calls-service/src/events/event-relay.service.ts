@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CallOutbox, MarkOf, OutboxOf } from '../calls/call-outbox';
 import { markId } from '../calls/schemas/outbox-mark.schema';
 import { requestContext } from '../common/logging/request-context';
@@ -19,6 +20,8 @@ export const EVENT_RELAY_LEASE = 'EventRelayLease';
 const LEASE_MS = 10_000;
 /** How long a relay goes on taking batches under one lease: each batch starts with most of the lease left. */
 const HOLD_MS = 2_500;
+/** Between batches under one lease: what an event may wait for the next batch, to share it with more. */
+const GATHER_MS = 20;
 /** Marks one relay run takes: their calls are read, their events inserted, and the marks deleted, together. */
 const BATCH = 100;
 /** Database operations of one kind in flight at once, per relay run (only for calls marked whole, and marks without their event). */
@@ -149,7 +152,8 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
           // time left (each batch starts with more than LEASE_MS - HOLD_MS of it): no lease or head to read again.
           if (this.closing || !this.queued.has(organizationId) || Date.now() - heldSince > HOLD_MS) break;
           this.queued.delete(organizationId);
-          await new Promise((resolve) => setImmediate(resolve));
+          // A moment for more writes to gather: under load a batch's operations are shared by more events.
+          await sleep(GATHER_MS);
         }
         await this.leases.release(organizationId, attempt.token).catch(() => undefined);
       } catch (error) {
