@@ -235,7 +235,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
       let done = relayed.get(key) ?? 0;
       for (const event of pending) {
         // An event of the call's own mark (in this batch), or of a call marked whole (all of its events not marked).
-        if (event.marked ? !marked.has(event.seq) : false) continue;
+        if (event.marked && !marked.has(event.seq)) continue;
         if (event.seq > done) {
           seq++;
           inserts.push({ _id: eventId(organizationId, seq), organizationId, callId: key, callSeq: event.seq, type: event.type, createdAt: event.createdAt, changes: event.changes, call: event.call });
