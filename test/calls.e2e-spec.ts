@@ -73,7 +73,7 @@ describe(`POST ${INITIATE}`, () => {
       expect(call.startTime).toBe(new Date(startTime).toISOString());
 
       // The whole document, so that a field the schema has but the insert forgot cannot go unnoticed;
-      // its outbox held the call.initiated event until the relay moved it to the feed.
+      // its outbox holds the call.initiated event, relayed (its mark is gone), until the call's next write.
       await relayed(app);
       const stored = await app.db.collection('calls').findOne({ _id: new Types.ObjectId(call._id) });
       expect(stored).toEqual({
@@ -105,9 +105,10 @@ describe(`POST ${INITIATE}`, () => {
         ringSeconds: null,
         createdAt: new Date(call.createdAt),
         updatedAt: new Date(call.updatedAt),
-        pendingEvents: [],
+        pendingEvents: [{ seq: 1, type: 'call.initiated', createdAt: new Date(call.createdAt), changes: [], call: expect.any(String), marked: true }],
         eventSeq: 1,
       });
+      expect(JSON.parse(stored?.pendingEvents[0].call)).toEqual(call);
     });
 
     it('dials the contact\'s main number when only contactId is given', async () => {

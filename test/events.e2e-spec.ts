@@ -4,6 +4,8 @@ import { databaseUri, RunningApp, startApp } from './support/app';
 import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
 import { dice, notify, sendCallback } from './support/sinch';
+import { findCall, relayed } from './support/factories';
+import { Types } from 'mongoose';
 
 const EVENTS = '/api/events';
 const INITIATE = '/api/calls/sdk/initiate';
@@ -103,10 +105,28 @@ describe(`GET ${EVENTS}`, () => {
       nextCursor: eventIdOf(user.organizationId, 7),
     });
     expect(events).toEqual(response.body.events);
-    // Every event left its call's outbox, and the call's mark is gone.
+    // Every event's mark is gone; the relay wrote no call: what is left in the outbox is relayed events the
+    // call's writers had not yet dropped (each write drops those whose marks are gone), the last one at least.
     const stored = await app.db.collection('calls').findOne({ organizationId: { $exists: true }, callToken: initiated.callToken });
-    expect(stored?.pendingEvents).toEqual([]);
-    expect(await app.db.collection('event_outbox').countDocuments({})).toBe(0);
+    expect(await app.db.collection('event_outbox').countDocuments({ organizationId: new Types.ObjectId(user.organizationId) })).toBe(0);
+    const left = (stored?.pendingEvents ?? []).map((pending: { seq: number; marked: boolean }) => [pending.seq, pending.marked]);
+    expect(left[left.length - 1]).toEqual([7, true]);
+  });
+
+  it("leaves relayed events in the call, and the call's next write drops them with its change", async () => {
+    const user = testUser();
+    const id = (await initiate(app, user).expect(201)).body.call._id;
+    await patch(app, user, id, { status: 'ringing' }).expect(200);
+    await feedOf(app, user, 2);
+    await relayed(app);
+    const outbox = async () => ((await findCall(app, id))?.pendingEvents ?? []).map((pending: { seq: number; type: string }) => [pending.seq, pending.type]);
+    // The relay does not write calls: the ringing event stays, relayed, and so may the initiated one.
+    expect((await outbox()).slice(-1)).toEqual([[2, 'call.ringing']]);
+    await patch(app, user, id, { status: 'in-progress' }).expect(200);
+    expect(await outbox()).toEqual([[3, 'call.answered']]);
+    expect((await feedOf(app, user, 3)).map((event) => event.type)).toEqual(['call.initiated', 'call.ringing', 'call.answered']);
+    // Never in an answer.
+    expect(await getCall(app, user, id)).not.toHaveProperty('pendingEvents');
   });
 
   it('pages with after and limit, filters by type and call, and answers an empty page with the after given', async () => {
@@ -160,7 +180,9 @@ describe(`GET ${EVENTS}`, () => {
     const head = await app.db.collection('event_heads').findOne({ _id: user.organizationId as never });
     const stored = await app.db.collection('events').find({ organizationId: user.organizationId }).sort({ _id: 1 }).toArray();
     expect(stored).toHaveLength(3);
-    expect(head?.recent).toEqual(stored);
+    // In their slots (the number modulo 100), each written with the head that covers it.
+    expect((Object.values(head?.copies ?? {}) as { _id: string }[]).sort((a, b) => a._id.localeCompare(b._id))).toEqual(stored);
+    expect(Object.keys(head?.copies ?? {}).sort()).toEqual(['s1', 's2', 's3']);
     // On FerretDB a lookup in events scans it up to the document: the newest are read from the head instead.
     await app.db.collection('events').deleteMany({ organizationId: user.organizationId });
     expect(await readFeed(app, user)).toEqual(events);
@@ -274,7 +296,14 @@ describe('call events across a crash (kill -9 between the writes)', () => {
     return { app: restarted, user, callId };
   };
 
-  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert', 'after-pending-pull', 'after-head-write'])(
+  /** Every mark deleted (by the relay, a relay that took over, or under the call's lock for an unwritten one). */
+  const marksGone = async (app: RunningApp, timeoutMs = 20_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while ((await app.db.collection('event_outbox').countDocuments({})) > 0 && Date.now() < deadline) await sleep(200);
+    return app.db.collection('event_outbox').countDocuments({});
+  };
+
+  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert', 'after-head-write', 'after-marks-delete'])(
     'relays an initiate killed %s exactly once after a restart, and never an event for a call not stored',
     async (step) => {
       const { app, user } = await crashAndRestart(step, (crashing, user) => initiate(crashing, user));
@@ -293,15 +322,11 @@ describe('call events across a crash (kill -9 between the writes)', () => {
           [eventIdOf(user.organizationId, 1), 'call.initiated', calls[0]._id.toHexString()],
         ]);
         expect(events).toHaveLength(1);
-        // A relay that died holding its organization's lease holds it up until the lease (10 s) runs out.
-        const deadline = Date.now() + 20_000;
-        let stored = await app.db.collection('calls').findOne({ _id: calls[0]._id });
-        while (stored?.pendingEvents.length && Date.now() < deadline) {
-          await sleep(200);
-          stored = await app.db.collection('calls').findOne({ _id: calls[0]._id });
-        }
-        expect(stored?.pendingEvents).toEqual([]);
+        // A relay that died holding its organization's lease holds it up until the lease (10 s) runs out; the
+        // one that takes it over deletes the marks of the events it finds stored instead of inserting them again.
+        expect(await marksGone(app)).toBe(0);
         expect(await readFeed(app, user)).toEqual(events);
+        expect(await app.db.collection('events').countDocuments({ organizationId: user.organizationId })).toBe(1);
       } finally {
         await app.stop();
       }
@@ -309,7 +334,7 @@ describe('call events across a crash (kill -9 between the writes)', () => {
     45_000,
   );
 
-  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert'])(
+  it.each(['after-outbox-mark', 'after-call-write', 'after-event-insert', 'after-head-write', 'after-marks-delete'])(
     'relays a report killed %s once if it was stored, and not at all if it was not',
     async (step) => {
       const { app, user, callId } = await crashAndRestart(step, (crashing, user, id) => patch(crashing, user, id as string, { status: 'ringing' }), 'initiate');
@@ -322,11 +347,105 @@ describe('call events across a crash (kill -9 between the writes)', () => {
         expect(await readFeed(app, user)).toEqual(events);
         expect(events.map((event) => event.type)).toEqual(stored ? ['call.initiated', 'call.ringing'] : ['call.initiated']);
         if (stored) expect(events[1].data.call).toEqual(call);
+        if (!stored) {
+          // The mark of the event never written: the call's next write reuses its number (and its mark).
+          const answered = (await patch(app, user, callId as string, { status: 'ringing' }).expect(200)).body.call;
+          const after = await feedOf(app, user, 2);
+          expect(after.map((event) => [event.type, event.data.call.version])).toEqual([
+            ['call.initiated', 1],
+            ['call.ringing', 2],
+          ]);
+          expect(after[1].data.call).toEqual(answered);
+        }
+        expect(await marksGone(app)).toBe(0);
+        expect(await readFeed(app, user)).toHaveLength(2);
       } finally {
         await app.stop();
       }
     },
   );
+});
+
+describe('call events of several calls across a crash between the events\' insert and the marks\' delete', () => {
+  it.each(['after-event-insert', 'after-head-write'])('relays each stored call once after a kill %s: the relay that takes over deletes the marks of what it finds stored', async (step) => {
+    const MONGODB_URI = databaseUri(`calls_test_${randomBytes(6).toString('hex')}`);
+    const user = testUser();
+    const crashing = await startApp({ MONGODB_URI, CALLS_TEST_CRASH_AT: step });
+    const exited = new Promise<number | null>((resolve) => crashing.process.once('exit', (_code, signal) => resolve(signal === 'SIGKILL' ? 137 : null)));
+    await Promise.allSettled(Array.from({ length: 6 }, () => initiate(crashing, user)));
+    expect(await exited).toBe(137);
+    // The batch's events were inserted: the relay died after the insert, before deleting the batch's marks.
+    const inserted = await crashing.db.collection('events').countDocuments({ organizationId: user.organizationId });
+    expect(inserted).toBeGreaterThan(0);
+    expect(await crashing.db.collection('event_outbox').countDocuments({})).toBeGreaterThan(0);
+    await crashing.db.close();
+    const app = await startApp({ MONGODB_URI });
+    try {
+      const calls = await app.db.collection('calls').find({ organizationId: new Types.ObjectId(user.organizationId) }).toArray();
+      const events = await feedOf(app, user, calls.length, 30_000);
+      await sleep(2_000);
+      // Left: only the marks of initiates killed before their call's insert (kept a few minutes, then deleted).
+      const ofStoredCalls = { callId: { $in: calls.map((call) => call._id) } };
+      const deadline = Date.now() + 20_000;
+      while ((await app.db.collection('event_outbox').countDocuments(ofStoredCalls)) > 0 && Date.now() < deadline) await sleep(200);
+      expect(await app.db.collection('event_outbox').countDocuments(ofStoredCalls)).toBe(0);
+      const feed = await readFeed(app, user);
+      expect(feed).toEqual(events);
+      expect(feed.map((event) => event.id)).toEqual(Array.from({ length: calls.length }, (_, index) => eventIdOf(user.organizationId, index + 1)));
+      expect(feed.map((event) => event.data.call._id).sort()).toEqual(calls.map((call) => call._id.toHexString()).sort());
+      expect(await app.db.collection('events').countDocuments({ organizationId: user.organizationId })).toBe(calls.length);
+    } finally {
+      await app.stop();
+    }
+  }, 60_000);
+});
+
+describe('call events after an upgrade from marks per call', () => {
+  it("relays the events of a call marked whole (the mark's _id the call's), takes them out of it, and keeps the call's order", async () => {
+    const MONGODB_URI = databaseUri(`calls_test_${randomBytes(6).toString('hex')}`);
+    const user = testUser();
+    const first = await startApp({ MONGODB_URI });
+    let second: RunningApp | undefined;
+    try {
+      const call = (await initiate(first, user).expect(201)).body.call;
+      await feedOf(first, user, 1);
+      await relayed(first);
+      // Not stop(): that would drop the database the next process takes over.
+      const gone = new Promise((resolve) => first.process.once('exit', resolve));
+      first.process.kill('SIGTERM');
+      await gone;
+      // What the build before marks per event left: an unmarked event in the outbox, and the call's own mark.
+      const _id = new Types.ObjectId(call._id);
+      const updated = { ...call, conversationId: 'conversation-legacy', version: 2 };
+      await first.db.collection('calls').updateOne(
+        { _id },
+        {
+          $set: {
+            conversationId: 'conversation-legacy',
+            eventSeq: 2,
+            pendingEvents: [{ seq: 2, type: 'call.updated', createdAt: new Date(), changes: ['conversationId'], call: JSON.stringify(updated) }],
+          },
+        },
+      );
+      await first.db.collection('event_outbox').insertOne({ _id, organizationId: new Types.ObjectId(user.organizationId), markedAt: new Date() } as never);
+      await first.db.close();
+      second = await startApp({ MONGODB_URI });
+      const events = await feedOf(second, user, 2);
+      expect(events.map((event) => [event.type, event.data.call.version])).toEqual([
+        ['call.initiated', 1],
+        ['call.updated', 2],
+      ]);
+      expect(events[1].data.call).toEqual(updated);
+      await relayed(second);
+      expect((await findCall(second, call._id))?.pendingEvents).toEqual([]);
+      await patch(second, user, call._id, { status: 'ringing' }).expect(200);
+      expect((await feedOf(second, user, 3)).map((event) => event.type)).toEqual(['call.initiated', 'call.updated', 'call.ringing']);
+      await sleep(1_500);
+      expect(await readFeed(second, user)).toHaveLength(3);
+    } finally {
+      await second?.stop();
+    }
+  });
 });
 
 describe(`GET ${EVENTS} after the retention`, () => {

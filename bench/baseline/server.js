@@ -14,9 +14,9 @@
  *
  * Every change to a call also does the events work the service does (docs/events.md), written plainly: the
  * call goes in with its first event in its outbox, after a mark in `event_outbox`; a relay per organization,
- * under the organization's lease, numbers the events by unique insert, takes them out of the call under the
- * call's lock and deletes the mark; every second it sweeps the marks; and it answers `GET /api/events`
- * by point lookups on `_id`.
+ * under the organization's lease, numbers the events by unique insert, moves the head over them and deletes
+ * their marks (one per event), writing no call; every second it sweeps the marks; and it answers
+ * `GET /api/events` by point lookups on `_id`.
  *
  * Settings come from the environment like the service's: PORT, HOST, MONGODB_URI (with the database
  * name), MONGODB_WRITE_CONCERN, JWT_SECRET, DEFAULT_CALLER_ID, LOG_LEVEL, THROTTLE_LIMIT, THROTTLE_TTL_MS.
@@ -44,17 +44,20 @@ const EVENT_TYPES = ['call.initiated', 'call.ringing', 'call.answered', 'call.en
 const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
 /** The relay's and the call lock's leases, the sweep and the purge: the service's figures. */
 const RELAY_LEASE_MS = 10_000;
-/** Calls one relay run takes, and database operations of one kind in flight at once in it. */
+const RELAY_HOLD_MS = 2_500;
+const RELAY_GATHER_MS = 20;
+/** Marks one relay run takes, and database operations of one kind in flight at once in it. */
 const RELAY_BATCH = 100;
-/** The head's copies of the newest events: how many, and about how many bytes of calls at most. */
+/** The head's copies of the newest events: how many, and the largest call (bytes of JSON) copied. */
 const RECENT_EVENTS = 100;
-const RECENT_BYTES = 1_000_000;
+const RECENT_CALL_BYTES = 10_000;
 const RELAY_AT_ONCE = 25;
 const SWEEP_MS = 1_000;
 const SWEEP_BATCH = 500;
 const PURGE_EVERY_MS = 10 * 60_000;
 const PURGE_BATCH = 1_000;
 const ORPHAN_MARK_MS = 5 * 60_000;
+const UNWRITTEN_MARK_MS = 10_000;
 const CALL_LOCK_MS = 5_000;
 const CALL_LOCK_WAIT_MS = 8_000;
 const STALE_LOCK_MS = 60_000;
@@ -332,20 +335,26 @@ async function insertUnique(collection, document) {
 }
 
 /**
- * The copies of the newest events a head keeps, as the service's recentEvents: contiguous, newest last,
- * at most RECENT_EVENTS and about RECENT_BYTES of calls.
- * @param {any[]} kept @param {any[]} added @returns {any[]}
+ * The head's write, as the service's headWrite: `seq`, `settledThrough`, and the copies of the added events alone,
+ * each in its slot (`copies.s<seq % RECENT_EVENTS>`), none for a call over RECENT_CALL_BYTES.
+ * @param {number} seq @param {number} settledThrough @param {number} purgedThrough @param {any[]} added
  */
-function recentEvents(kept, added) {
-  let recent = [...kept];
-  for (const event of added) {
-    if (recent.length > 0 && Number(event._id.slice(25)) !== Number(recent[recent.length - 1]._id.slice(25)) + 1) recent = [];
-    recent.push(event);
+function headWrite(seq, settledThrough, purgedThrough, added) {
+  /** @type {Record<string, unknown>} */
+  const set = { seq, settledThrough };
+  /** @type {Record<string, ''>} */
+  const unset = { recent: '' };
+  for (const event of added.slice(-RECENT_EVENTS)) {
+    const slot = `copies.s${Number(event._id.slice(25)) % RECENT_EVENTS}`;
+    if (event.call.length <= RECENT_CALL_BYTES) set[slot] = event;
+    else unset[slot] = '';
   }
-  recent = recent.slice(-RECENT_EVENTS);
-  let bytes = recent.reduce((sum, event) => sum + event.call.length, 0);
-  while (recent.length > 0 && bytes > RECENT_BYTES) bytes -= recent.shift().call.length;
-  return recent;
+  return { $set: set, $unset: unset, $setOnInsert: { purgedThrough } };
+}
+
+/** A mark's id, as the service's markId: `<callId>:<seq, 9 digits>`. @param {ObjectId | string} callId @param {number} seq */
+function markIdOf(callId, seq) {
+  return `${typeof callId === 'string' ? callId : callId.toHexString()}:${String(seq).padStart(9, '0')}`;
 }
 
 /**
@@ -398,7 +407,7 @@ function eventsOf(db, logger) {
   const relayLeases = db.collection('event_relay_leases');
   const callLocks = db.collection('call_locks');
   const retentionMs = Number(process.env.EVENT_RETENTION_DAYS || 30) * 86_400_000;
-  /** @type {Map<string, Map<string, ObjectId>>} */
+  /** @type {Map<string, boolean>} organizations to relay (true: even without marks, a lease that ran out) */
   const queued = new Map();
   /** @type {Set<string>} */
   const running = new Set();
@@ -431,42 +440,45 @@ function eventsOf(db, logger) {
     }
   }
 
-  /** @param {string} organizationId @param {ObjectId} [callId] none: a lease that ran out, to look at */
-  function enqueue(organizationId, callId) {
-    let waiting = queued.get(organizationId);
-    if (!waiting) queued.set(organizationId, (waiting = new Map()));
-    if (callId) waiting.set(callId.toHexString(), callId);
+  /** @param {string} organizationId @param {boolean} [recovering] a lease that ran out, to look at even without marks */
+  function enqueue(organizationId, recovering = false) {
+    queued.set(organizationId, recovering || (queued.get(organizationId) ?? false));
     if (running.has(organizationId)) return;
     running.add(organizationId);
-    drain(organizationId, !callId).finally(() => running.delete(organizationId));
+    drain(organizationId).finally(() => running.delete(organizationId));
   }
 
-  /** @param {string} organizationId @param {boolean} recovering */
-  async function drain(organizationId, recovering) {
+  /** @param {string} organizationId */
+  async function drain(organizationId) {
     await new Promise((resolve) => setImmediate(resolve));
-    for (let first = true; ; first = false) {
-      const waiting = queued.get(organizationId);
-      if (!waiting || (waiting.size === 0 && !(first && recovering))) {
-        queued.delete(organizationId);
-        return;
-      }
+    for (;;) {
+      const recovering = queued.get(organizationId);
+      if (recovering === undefined) return;
+      queued.delete(organizationId);
       const lease = await tryLeaseNoting(relayLeases, organizationId, RELAY_LEASE_MS).catch((error) => {
         logger.warn(`Could not take the event relay lease of organization ${organizationId}: ${error}`);
         return null;
       });
-      if (!lease) {
-        queued.delete(organizationId);
-        return;
-      }
-      const batch = [...waiting.values()].slice(0, RELAY_BATCH);
-      for (const callId of batch) waiting.delete(callId.toHexString());
+      if (!lease) return;
+      const heldSince = Date.now();
+      /** @type {any} the head as this relay last wrote it, while it holds the lease */
+      let head;
       try {
-        await relay(organizationId, batch, lease.tookOver);
+        // Writes that came during a batch make the next one under the same lease, while it has most of its time left.
+        for (let tookOver = lease.tookOver; ; tookOver = false) {
+          const run = await relay(organizationId, tookOver, head);
+          head = run.head;
+          if (run.more) queued.set(organizationId, queued.get(organizationId) ?? false);
+          if (!queued.has(organizationId) || Date.now() - heldSince > RELAY_HOLD_MS) break;
+          queued.delete(organizationId);
+          await new Promise((resolve) => setTimeout(resolve, RELAY_GATHER_MS));
+        }
         await relayLeases.deleteOne({ _id: organizationId, token: lease.token }).catch(() => undefined);
       } catch (error) {
         logger.warn(`Could not relay the events of organization ${organizationId}: ${error}`);
-        // Stopped before the head: the lease runs out now, and whoever takes it next probes past the head.
+        // Stopped before deleting the marks: the lease runs out now, and whoever takes it next probes from settledThrough.
         await relayLeases.updateOne({ _id: organizationId, token: lease.token }, { $set: { expiresAt: new Date(0) } }).catch(() => undefined);
+        queued.delete(organizationId);
         return;
       }
     }
@@ -490,19 +502,33 @@ function eventsOf(db, logger) {
   }
 
   /**
-   * Under the organization's lease: the batch's outboxes read, their events inserted in one ordered insert,
-   * the head moved over them (with `settledThrough`), then taken out of their calls; past the head (from
-   * `settledThrough`) only after taking over a lease that ran out.
-   * @param {string} organizationId @param {ObjectId[]} callIds @param {boolean} tookOver
+   * Under the organization's lease, as the service's relay, which writes no call: a batch of the organization's
+   * marks (one per event, in `_id` order), their calls read in one query, their events inserted in one ordered
+   * insert, the head moved over them (with `settledThrough`, and the new events' copies in their slots), then the
+   * marks deleted in one operation; past the head (from `settledThrough`) only after taking over a lease that
+   * ran out. Calls marked whole (a mark per call, from before) have their unmarked events taken out under their lock.
+   * Answers whether more may be waiting, and the head as written (read again only under a new lease).
+   * @param {string} organizationId @param {boolean} tookOver @param {any} [written] @returns {Promise<{ more: boolean, head: any }>}
    */
-  async function relay(organizationId, callIds, tookOver) {
-    const head = (await heads.findOne({ _id: organizationId })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
+  async function relay(organizationId, tookOver, written) {
+    const batchMarks = await marks.find({ organizationId: new ObjectId(organizationId) }).sort({ _id: 1 }).limit(RELAY_BATCH).toArray();
+    if (batchMarks.length === 0 && !tookOver) return { more: false, head: written };
+    const head = written ?? (await heads.findOne({ _id: organizationId }, { projection: { copies: 0, recent: 0 } })) ?? { _id: organizationId, seq: 0, purgedThrough: 0 };
     const settledThrough = head.settledThrough ?? head.seq;
     const settledNow = tookOver ? settledThrough : head.seq;
     let seq = Math.max(settledNow, head.purgedThrough);
-    /** @type {Map<string, number>} events past settledThrough, of a relay that stopped before settling them */
+    /** @type {unknown[]} the marks to delete once the head covers their events */
+    const forget = [];
+    /** @type {Map<string, number>} events past settledThrough, of a relay that stopped before deleting their marks */
     const relayed = new Map();
-    const batch = new Map(callIds.map((id) => [id.toHexString(), id]));
+    /** @type {Map<string, { callId: ObjectId, marks: any[] }>} */
+    const wanted = new Map();
+    const want = (/** @type {ObjectId} */ callId) => {
+      const key = callId.toHexString();
+      let entry = wanted.get(key);
+      if (!entry) wanted.set(key, (entry = { callId, marks: [] }));
+      return entry;
+    };
     /** @type {any[]} the events past the head the probe found: into the head's copies too */
     const pastHead = [];
     if (tookOver) {
@@ -510,64 +536,90 @@ function eventsOf(db, logger) {
         seq++;
         if (seq > head.seq) pastHead.push(next);
         relayed.set(next.callId, Math.max(relayed.get(next.callId) ?? 0, next.callSeq));
-        if (!batch.has(next.callId)) batch.set(next.callId, new ObjectId(next.callId));
+        forget.push(markIdOf(next.callId, next.callSeq));
+        want(new ObjectId(next.callId));
       }
     }
     seq = Math.max(seq, head.seq);
-    const ids = [...batch.values()];
-    const outboxes = await Promise.all(inParallel(ids, (callId) => calls.findOne({ _id: callId }, { projection: { organizationId: 1, pendingEvents: 1 } })));
+    for (const mark of batchMarks) want(typeof mark._id === 'string' ? mark.callId : mark._id).marks.push(mark);
+    const ids = [...wanted.values()].map((entry) => entry.callId);
+    const found = ids.length === 0 ? [] : await calls.find(ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }, { projection: { organizationId: 1, pendingEvents: 1 } }).toArray();
+    const callsById = new Map(found.map((call) => [call._id.toHexString(), call]));
     /** @type {Record<string, unknown>[]} */
     const inserts = [];
-    const settleTo = ids.map((callId, index) => {
-      const call = outboxes[index];
-      const key = callId.toHexString();
-      let done = relayed.get(key) ?? 0;
-      if (call?.organizationId.toHexString() !== organizationId) return done;
-      for (const event of [...(call.pendingEvents ?? [])].sort((a, b) => a.seq - b.seq)) {
-        if (event.seq <= done) continue;
-        seq++;
-        inserts.push({ _id: eventId(organizationId, seq), organizationId, callId: key, callSeq: event.seq, type: event.type, createdAt: event.createdAt, changes: event.changes, call: event.call });
-        done = event.seq;
+    /** @type {{ mark: any, call: any }[]} marks whose event is not (yet) in its call */
+    const unwritten = [];
+    /** @type {{ callId: ObjectId, through: number }[]} calls marked whole, with unmarked events */
+    const unmarked = [];
+    for (const [key, { callId, marks: callMarks }] of wanted) {
+      const call = callsById.get(key);
+      if (call?.organizationId.toHexString() !== organizationId) {
+        for (const mark of callMarks) unwritten.push({ mark, call: undefined });
+        continue;
       }
-      return done;
-    });
+      const marked = new Set(callMarks.filter((mark) => typeof mark._id === 'string').map((mark) => mark.seq));
+      /** @type {{ seq: number, type: string, createdAt: Date, changes: string[], call: string, marked?: boolean }[]} */
+      const pending = [...(call.pendingEvents ?? [])].sort((a, b) => a.seq - b.seq);
+      let done = relayed.get(key) ?? 0;
+      for (const event of pending) {
+        if (event.marked && !marked.has(event.seq)) continue;
+        if (event.seq > done) {
+          seq++;
+          inserts.push({ _id: eventId(organizationId, seq), organizationId, callId: key, callSeq: event.seq, type: event.type, createdAt: event.createdAt, changes: event.changes, call: event.call });
+          done = event.seq;
+        }
+        if (event.marked) forget.push(markIdOf(callId, event.seq));
+      }
+      for (const mark of callMarks) if (typeof mark._id === 'string' && !pending.some((event) => event.seq === mark.seq)) unwritten.push({ mark, call });
+      if (pending.some((event) => !event.marked)) unmarked.push({ callId, through: done });
+      else for (const mark of callMarks) if (typeof mark._id !== 'string') forget.push(mark._id);
+    }
     if (inserts.length > 0) {
       await events.insertMany(inserts, { ordered: true }).catch((error) => {
         throw isDuplicateKey(error) ? new Error(`an event number of ${organizationId} was taken by another relay`) : error;
       });
     }
     if (seq > head.seq || settledNow !== settledThrough) {
-      await heads.updateOne(
-        { _id: organizationId },
-        { $set: { seq: Math.max(seq, head.seq), settledThrough: settledNow, recent: recentEvents(head.recent ?? [], [...pastHead, ...inserts]) }, $setOnInsert: { purgedThrough: head.purgedThrough } },
-        { upsert: true },
-      );
+      await heads.updateOne({ _id: organizationId }, headWrite(Math.max(seq, head.seq), settledNow, head.purgedThrough, [...pastHead, ...inserts]), { upsert: true });
     }
-    // Out of the outboxes under each call's lock, re-read and written by _id; the mark goes once nothing is left.
+    if (forget.length > 0) await marks.deleteMany({ _id: { $in: /** @type {any[]} */ (forget) } });
+    // Calls marked whole: their unmarked events out under each call's lock, re-read and written by _id.
     const settled = await Promise.allSettled(
-      inParallel(ids, (callId, index) =>
+      inParallel(unmarked, ({ callId, through }) =>
         withCallLock(callId, async () => {
           const current = await calls.findOne({ _id: callId }, { projection: { organizationId: 1, pendingEvents: 1 } });
-          if (!current) {
-            await marks.deleteOne({ _id: callId, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
-            return;
-          }
+          if (!current) return;
           const waiting = current.pendingEvents ?? [];
-          const left = waiting.filter((/** @type {{ seq: number }} */ event) => event.seq > settleTo[index]);
+          const left = waiting.filter((/** @type {{ seq: number, marked?: boolean }} */ event) => event.marked || event.seq > through);
           if (left.length < waiting.length) await calls.updateOne({ _id: callId }, { $set: { pendingEvents: left } });
-          if (left.length === 0) await marks.deleteOne({ _id: callId });
+          if (!left.some((/** @type {{ marked?: boolean }} */ event) => !event.marked)) await marks.deleteOne({ _id: callId });
         }),
       ),
     );
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed) throw /** @type {PromiseRejectedResult} */ (failed).reason;
-    await purge(organizationId, head.purgedThrough, Math.max(seq, head.seq));
+    await Promise.allSettled(
+      inParallel(unwritten, async ({ mark, call }) => {
+        const age = Date.now() - mark.markedAt.getTime();
+        if (!call) {
+          if (age > ORPHAN_MARK_MS) await marks.deleteOne({ _id: mark._id, markedAt: { $lt: new Date(Date.now() - ORPHAN_MARK_MS) } });
+          return;
+        }
+        if (age < UNWRITTEN_MARK_MS || typeof mark._id !== 'string') return;
+        await withCallLock(mark.callId, async () => {
+          const current = await calls.findOne({ _id: mark.callId }, { projection: { pendingEvents: 1 } });
+          if (current && !(current.pendingEvents ?? []).some((/** @type {{ seq: number }} */ event) => event.seq === mark.seq)) await marks.deleteOne({ _id: mark._id });
+        });
+      }),
+    );
+    const purgedThrough = await purge(organizationId, head.purgedThrough, Math.max(seq, head.seq));
+    return { more: batchMarks.length === RELAY_BATCH && forget.length > 0, head: { _id: organizationId, seq: Math.max(seq, head.seq), settledThrough: settledNow, purgedThrough } };
   }
 
   /** Events older than the retention, oldest first, at most every 10 minutes per organization. */
   async function purge(/** @type {string} */ organizationId, /** @type {number} */ purgedThrough, /** @type {number} */ seq) {
     const now = Date.now();
-    if (now - (lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return;
+    if (now - (lastPurge.get(organizationId) ?? 0) < PURGE_EVERY_MS) return purgedThrough;
     lastPurge.set(organizationId, now);
     let through = purgedThrough;
     for (let count = 0; count < PURGE_BATCH && through < seq; count++) {
@@ -577,13 +629,15 @@ function eventsOf(db, logger) {
       if (oldest) await events.deleteOne({ _id: oldest._id });
       through++;
     }
+    return through;
   }
 
   const sweep = async () => {
     try {
-      for (const mark of await marks.find({}).limit(SWEEP_BATCH).toArray()) enqueue(mark.organizationId.toHexString(), mark._id);
+      const organizations = new Set((await marks.find({}, { projection: { organizationId: 1 } }).limit(SWEEP_BATCH).toArray()).map((mark) => mark.organizationId.toHexString()));
+      for (const organizationId of organizations) enqueue(organizationId);
       const now = Date.now();
-      for (const lease of await relayLeases.find({}).toArray()) if (lease.expiresAt.getTime() < now) enqueue(lease._id);
+      for (const lease of await relayLeases.find({}).toArray()) if (lease.expiresAt.getTime() < now) enqueue(lease._id, true);
     } catch (error) {
       logger.warn(`Could not look for waiting events: ${error}`);
     }
@@ -617,7 +671,8 @@ function eventsOf(db, logger) {
       /** @type {Map<number, any>} the head's copies of the newest events, for a run among them */
       const copies = new Map();
       if (scanned + size > (head?.seq ?? 0) - RECENT_EVENTS) {
-        for (const event of (await heads.findOne({ _id: organizationId }, { projection: { recent: 1 } }))?.recent ?? []) copies.set(Number(event._id.slice(25)), event);
+        const held = await heads.findOne({ _id: organizationId }, { projection: { copies: 1, recent: 1 } });
+        for (const event of [...(held?.recent ?? []), ...Object.values(held?.copies ?? {})]) copies.set(Number(event._id.slice(25)), event);
       }
       const batch = await Promise.all(Array.from({ length: size }, (_, index) => copies.get(scanned + 1 + index) ?? events.findOne({ _id: eventId(organizationId, scanned + 1 + index) })));
       let end = false;
@@ -643,10 +698,10 @@ function eventsOf(db, logger) {
     return { success: true, events: found, nextCursor: scanned > 0 ? eventId(organizationId, scanned) : (query.after ?? null) };
   }
 
-  /** Before the call's insert or write that carries an event. @param {{ _id: ObjectId, organizationId: ObjectId }} call */
-  const mark = (call) => insertUnique(marks, { _id: call._id, organizationId: call.organizationId, markedAt: new Date() });
+  /** Before the call's insert or write that carries its event `seq`. @param {{ _id: ObjectId, organizationId: ObjectId }} call @param {number} seq */
+  const mark = (call, seq) => insertUnique(marks, { _id: markIdOf(call._id, seq), organizationId: call.organizationId, callId: call._id, seq, markedAt: new Date() });
 
-  return { mark, written: (/** @type {{ _id: ObjectId, organizationId: ObjectId }} */ call) => enqueue(call.organizationId.toHexString(), call._id), page };
+  return { mark, written: (/** @type {{ _id: ObjectId, organizationId: ObjectId }} */ call) => enqueue(call.organizationId.toHexString()), page };
 }
 
 const CURSOR_BYTES = 8 + 12;
@@ -883,8 +938,8 @@ async function main() {
     // The call's version is its first event's number.
     const answer = toCallDto({ ...call, eventSeq: 1 });
     // The call goes in with its first event in its outbox, after the mark that tells the relay.
-    const stored = { ...call, pendingEvents: [{ seq: 1, type: 'call.initiated', createdAt: now, changes: [], call: JSON.stringify(answer) }], eventSeq: 1 };
-    await feed.mark(call);
+    const stored = { ...call, pendingEvents: [{ seq: 1, type: 'call.initiated', createdAt: now, changes: [], call: JSON.stringify(answer), marked: true }], eventSeq: 1 };
+    await feed.mark(call, 1);
     await calls.insertOne(stored);
     feed.written(call);
     reply.code(201);

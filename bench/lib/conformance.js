@@ -160,7 +160,9 @@ async function compare(ours, baseline, request, db, { eventsOptional = false } =
 async function relaysDone(db, callIds) {
   const marks = db.collection('event_outbox');
   const deadline = Date.now() + RELAY_WAIT_MS;
-  const filter = { _id: { $in: callIds.map((id) => new ObjectId(id)) } };
+  // A mark per event names its call (`callId`); a mark from before marks per event is the call's own id.
+  const ids = callIds.map((id) => new ObjectId(id));
+  const filter = { $or: [{ callId: { $in: ids } }, { _id: { $in: ids } }] };
   while ((await marks.countDocuments(filter)) > 0) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 20));

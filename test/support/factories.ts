@@ -89,16 +89,17 @@ export function findCall(app: RunningApp, id: string) {
 }
 
 /**
- * Waits until the event relay has moved every call's outbox to the feed and let go of the call locks it
- * took for that (the service's own locks carry a UUID token), so that a test can compare stored documents
- * or count locks without racing it.
+ * Waits until the event relay has moved every waiting event to the feed (no mark left, and no call marked
+ * before marks per event still holding an unmarked event) and let go of the call locks it may take (the
+ * service's own locks carry a UUID token), so that a test can compare stored documents or count locks
+ * without racing it. Relayed events stay in their call's outbox until its next write.
  */
 export async function relayed(app: RunningApp, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const serviceLock = { token: { $regex: '^[0-9a-f]{8}-[0-9a-f]{4}-' } };
   for (;;) {
     const calls = await app.db.collection('calls').find({}, { projection: { pendingEvents: 1 } }).toArray();
-    const waiting = calls.some((call) => (call.pendingEvents ?? []).length > 0);
+    const waiting = calls.some((call) => (call.pendingEvents ?? []).some((event: { marked?: boolean }) => !event.marked));
     if (!waiting && (await app.db.collection('event_outbox').countDocuments({})) === 0 && (await app.db.collection('call_locks').countDocuments(serviceLock)) === 0) return;
     if (Date.now() > deadline) throw new Error('The event relay did not settle');
     await new Promise((resolve) => setTimeout(resolve, 25));

@@ -102,9 +102,12 @@ export class CallWriter {
     if (fields.length > 0) {
       const event = pendingEventFor(call, after, fields, now);
       set.eventSeq = event.seq;
-      push.pendingEvents = event;
-      // Marked first, so that the relay finds the call even if the process dies right after the write.
-      await this.outbox.mark(call);
+      // The events the relay has moved to the feed stay in the outbox until the call's next write: this one.
+      const unrelayed = await this.outbox.unrelayed(call);
+      if (unrelayed) set.pendingEvents = [...unrelayed, event];
+      else push.pendingEvents = event;
+      // Marked first, so that the relay finds the event even if the process dies right after the write.
+      await this.outbox.mark(call, event.seq);
       crashPoint('after-outbox-mark');
     }
     if (Object.keys(push).length > 0) update.$push = push;

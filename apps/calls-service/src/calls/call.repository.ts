@@ -119,10 +119,14 @@ export class CallRepository {
     return this.model.findOneAndUpdate(asRead(call), update, { returnDocument: 'after', timestamps: false }).lean<CallRecord>();
   }
 
-  /** Replaces the call's outbox, if no event was added since it was read. Only under the call's lock. */
-  /** The call's organization and outbox alone, through the driver: the relay reads it for every call it moves. */
-  outboxOf(id: Types.ObjectId): Promise<Pick<CallRecord, '_id' | 'organizationId' | 'pendingEvents'> | null> {
-    return this.model.collection.findOne({ _id: id }, { projection: { organizationId: 1, pendingEvents: 1 } }) as Promise<Pick<CallRecord, '_id' | 'organizationId' | 'pendingEvents'> | null>;
+  /**
+   * The calls' organizations and outboxes alone, through the driver, in one query: the relay reads those of a
+   * batch at once (on MongoDB an `_id` index lookup; on FerretDB 1.24, which uses no index for it, one scan
+   * of the calls rather than one per call).
+   */
+  outboxesOf(ids: Types.ObjectId[]): Promise<Pick<CallRecord, '_id' | 'organizationId' | 'pendingEvents'>[]> {
+    const filter = ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } };
+    return this.model.collection.find(filter, { projection: { organizationId: 1, pendingEvents: 1 } }).toArray() as Promise<Pick<CallRecord, '_id' | 'organizationId' | 'pendingEvents'>[]>;
   }
 
   /**

@@ -237,7 +237,7 @@ export class CallsService implements OnModuleInit {
     // The call goes in with its first event in its outbox: one insert, so the two never part.
     call.pendingEvents = [pendingEventFor(null, call, [], call.createdAt)];
     call.eventSeq = 1;
-    await this.outbox.mark(call);
+    await this.outbox.mark(call, 1);
     crashPoint('after-outbox-mark');
     await this.calls.insert(call);
     crashPoint('after-call-write');

@@ -46,32 +46,44 @@ export class FeedEvent {
 
 export const FeedEventSchema = SchemaFactory.createForClass(FeedEvent);
 
-/** How many of the newest events the head keeps a copy of, and about how many bytes of calls at most. */
+/** How many of the newest events the head keeps a copy of, and the largest call (bytes of JSON) it copies. */
 export const RECENT_EVENTS = 100;
-export const RECENT_BYTES = 1_000_000;
+export const RECENT_CALL_BYTES = 10_000;
+
+/** The head's slot for the copy of event `seq`: the slot of the number RECENT_EVENTS before it, which it replaces. */
+function copySlot(seq: number): string {
+  return `copies.s${seq % RECENT_EVENTS}`;
+}
 
 /**
- * The copies of the newest events a head keeps after `added` (stored under the numbers that follow `kept`'s
- * last): in order and contiguous, newest last, within RECENT_EVENTS and RECENT_BYTES.
+ * The write of a head moved to `seq` over `added` (the events stored just under it, in order): `seq`,
+ * `settledThrough`, and the copies of the added events in their slots, in the same write. Only the added
+ * events are written (not the 100 kept): each copy replaces the one RECENT_EVENTS numbers older. A call
+ * larger than RECENT_CALL_BYTES is not copied (its slot is emptied), so the copies stay within about 1 MB.
+ * The array of copies a head kept before the slots (`recent`) goes.
  */
-export function recentEvents(kept: FeedEvent[], added: FeedEvent[]): FeedEvent[] {
-  let recent = [...kept];
-  for (const event of added) {
-    // Never a gap: after a number that does not follow, only what follows it is kept.
-    if (recent.length > 0 && seqOf(event._id) !== seqOf(recent[recent.length - 1]._id) + 1) recent = [];
-    recent.push(event);
+export function headWrite(seq: number, settledThrough: number, purgedThrough: number, added: FeedEvent[]): Record<string, unknown> {
+  const set: Record<string, unknown> = { seq, settledThrough };
+  const unset: Record<string, ''> = { recent: '' };
+  for (const event of added.slice(-RECENT_EVENTS)) {
+    if (event.call.length <= RECENT_CALL_BYTES) set[copySlot(seqOf(event._id))] = event;
+    else unset[copySlot(seqOf(event._id))] = '';
   }
-  recent = recent.slice(-RECENT_EVENTS);
-  let bytes = recent.reduce((sum, event) => sum + event.call.length, 0);
-  while (recent.length > 0 && bytes > RECENT_BYTES) bytes -= recent.shift()!.call.length;
-  return recent;
+  return { $set: set, $unset: unset, $setOnInsert: { purgedThrough } };
+}
+
+/** The copies a head holds, by number: each the event stored under its number (events never change). */
+export function copiesOf(head: Pick<EventHead, 'copies' | 'recent'> | null): Map<number, FeedEvent> {
+  const copies = new Map<number, FeedEvent>();
+  for (const event of [...(head?.recent ?? []), ...Object.values(head?.copies ?? {})]) copies.set(seqOf(event._id), event);
+  return copies;
 }
 
 /**
  * Where an organization's feed stands. Written only by the holder of the organization's relay lease. `seq`:
  * the last number readers may read, every event up to it stored; events past it may be stored already (a
  * relay between its insert and the head, or one that died there), and only a relay that took over a lease
- * that ran out looks for them. `settledThrough`: every event up to it is out of its call's outbox, where that
+ * that ran out looks for them. `settledThrough`: the mark of every event up to it is deleted, where that
  * relay starts looking. `purgedThrough`: the last number purged.
  */
 @Schema({ collection: 'event_heads', versionKey: false })
@@ -83,11 +95,16 @@ export class EventHead {
   seq!: number;
 
   /**
-   * Copies of the newest events (at most RECENT_EVENTS, about RECENT_BYTES), in order and ending at `seq`:
-   * written with `seq`, so each is the event stored under its number. Readers near the head (the streams'
-   * tails, the feed's last page) read them here, in one lookup of this small collection, rather than from
-   * `events`, where on FerretDB 1.24 a lookup by `_id` scans the table up to its document.
+   * Copies of the newest events, in RECENT_EVENTS slots (`s<seq % RECENT_EVENTS>`), each written in the same
+   * write as the `seq` that covers it, so each is the event stored under its number, and the slots hold the
+   * newest events, up to `seq` (less those too large to copy). Readers near the head (the streams' tails, the
+   * feed's last page) read them here, in one lookup of this small collection, rather than from `events`, where
+   * on FerretDB 1.24 a lookup by `_id` scans the table up to its document.
    */
+  @Prop({ type: Object, default: undefined })
+  copies?: Record<string, FeedEvent>;
+
+  /** The copies as a head kept them before the slots: read until the relay's next write of the head. */
   @Prop({ type: [Object], default: undefined })
   recent?: FeedEvent[];
 

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { EventDto } from './dto/event.dto';
 import { ListEventsQueryDto } from './dto/list-events-query.dto';
-import { EventHead, eventId, FeedEvent, RECENT_EVENTS, seqOf } from './event.schema';
+import { copiesOf, EventHead, eventId, FeedEvent, RECENT_EVENTS, seqOf } from './event.schema';
 
 /** With filters, a page reads at most this many events past `after`, so its cost stays bounded. */
 const MAX_SCAN = 1_000;
@@ -71,11 +71,10 @@ export class EventsService {
    * read from the head's copies, in one lookup, the rest from `events`.
    */
   async readRun(organizationId: string, first: number, count: number, headSeq: number): Promise<FeedEvent[]> {
-    const copies = new Map<number, FeedEvent>();
-    if (first + count - 1 > headSeq - RECENT_EVENTS) {
-      const head = (await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { recent: 1 } })) as EventHead | null;
-      for (const event of head?.recent ?? []) copies.set(seqOf(event._id), event);
-    }
+    const copies =
+      first + count - 1 > headSeq - RECENT_EVENTS
+        ? copiesOf((await this.heads.collection.findOne({ _id: organizationId as never }, { projection: { copies: 1, recent: 1 } })) as EventHead | null)
+        : new Map<number, FeedEvent>();
     const ids = Array.from({ length: count }, (_, index) => eventId(organizationId, first + index));
     const batch = await Promise.all(
       ids.map((id, index) => copies.get(first + index) ?? (this.events.collection.findOne({ _id: id as never }) as Promise<FeedEvent | null>)),

@@ -29,6 +29,12 @@ export class PendingCallEvent {
   changes!: string[];
   /** The call as GET answered it right after the change, as JSON. */
   call!: string;
+  /**
+   * True for an event with a mark of its own in `event_outbox` (`<call>:<seq>`): the relay moves it by its
+   * mark and leaves it here, and the call's next writer drops it once its mark is gone. Absent in an event
+   * written before marks per event (a whole call's mark): the relay takes those out of the call itself.
+   */
+  marked?: boolean;
 }
 
 export class Recording {
@@ -151,6 +157,7 @@ export class Call {
         createdAt: { type: Date, required: true },
         changes: { type: [String], required: true },
         call: { type: String, required: true },
+        marked: { type: Boolean },
       },
     ],
     default: undefined,
