@@ -5,7 +5,7 @@ import { Types } from 'mongoose';
 import { RunningApp, startApp, TEST_CALLER_ID, TEST_SINCH } from './support/app';
 import { TestUser, testUser } from './support/auth';
 import { expectContract } from './support/contract';
-import { logLines } from './support/logs';
+import { loggedLines } from './support/logs';
 import { relayed } from './support/factories';
 import { ace, after, dice, ice, notify, PlacedCall, sdkUser, sendCallback, SINCH_WEBHOOK, WEBHOOK_OPERATION } from './support/sinch';
 
@@ -143,7 +143,7 @@ describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
     describe('binds a Sinch call only to the call its own caller recorded', () => {
       const claims = () => app.db.collection('provider_call_ids').find().toArray();
       const hungUpLines = (callid: string) =>
-        logLines(app).filter((line) => typeof line.msg === 'string' && line.msg.startsWith(`sinch call ${callid} hung up:`));
+        loggedLines(app, (line) => typeof line.msg === 'string' && line.msg.startsWith(`sinch call ${callid} hung up:`));
 
       it('hangs up another organization\'s user placing a call with the victim\'s call headers, and the victim\'s call goes on', async () => {
         const victim = testUser();
@@ -157,7 +157,7 @@ describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
 
         expect(await storedCall(call._id)).toEqual(before);
         expect(await claims()).toEqual([]);
-        expect(hungUpLines('forged_call')).toEqual([
+        expect(await hungUpLines('forged_call')).toEqual([
           expect.objectContaining({ level: 'warn', msg: expect.stringContaining(`not by the user of call ${call._id}`) }),
         ]);
         // The victim's own call is then connected and bound, and its report of its Sinch id is taken.
@@ -179,7 +179,7 @@ describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
 
         expect(await storedCall(call._id)).toEqual(before);
         expect(await claims()).toEqual([]);
-        expect(hungUpLines('guessing_call')).toEqual([
+        expect(await hungUpLines('guessing_call')).toEqual([
           expect.objectContaining({ msg: expect.stringContaining(`its call token is not the one of call ${call._id}`) }),
           expect.objectContaining({ msg: expect.stringContaining(`its call token is not the one of call ${call._id}`) }),
         ]);
