@@ -17,6 +17,7 @@ import { ROOT_LOGGER } from './logging/root-logger';
 import { Environment } from './config/environment';
 import { TrustProxy } from './config/trust-proxy';
 import { serveOpenApi } from './openapi/openapi';
+import { answerLivenessFromFastify } from './health/liveness';
 
 const HEALTH_PATHS = ['health', 'health/ready'];
 
@@ -77,6 +78,7 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   acceptJsonBodiesOnly(app);
   answerUnsupportedMethodsWith405(app);
+  answerLivenessFromFastify(app.getHttpAdapter().getInstance());
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
   // the cluster) it would send the browser to https for the UI's own files.
