@@ -1,4 +1,4 @@
-import { ArgumentMetadata, BadRequestException, PipeTransform, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { containsNul } from '../text';
 import { FieldErrorDto } from './error-response.dto';
 
@@ -26,36 +26,11 @@ class RequestValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
-
-  /** Whether `transform` would validate this parameter (a DTO class), rather than pass it through. */
-  validates(metadata: ArgumentMetadata): boolean {
-    return metadata.metatype !== undefined && this.toValidate(metadata);
-  }
-
-  /** What `transform` answers, with `transform: true`, for a parameter it does not validate. */
-  passThrough(value: unknown, metadata: ArgumentMetadata): unknown {
-    return this.transformPrimitive(value, metadata);
-  }
-}
-
-/**
- * The global pipe runs on every parameter of every route, the user a custom decorator gives and an
- * `:id` included, and ValidationPipe's `transform` is async even where it validates nothing: a promise
- * per parameter, each one more call of the per-request AsyncLocalStorage's promise hook (bench/README.md,
- * "A second profile"). This answers those parameters plainly, exactly as ValidationPipe would.
- */
-class GlobalValidationPipe implements PipeTransform {
-  constructor(private readonly pipe: RequestValidationPipe) {}
-
-  transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type === 'body' || this.pipe.validates(metadata)) return this.pipe.transform(value, metadata);
-    return this.pipe.passThrough(value, metadata);
-  }
 }
 
 /** Field problems become one 400 in the one error shape, listing every problem. */
-export function createValidationPipe(): PipeTransform {
-  return new GlobalValidationPipe(new RequestValidationPipe({
+export function createValidationPipe(): ValidationPipe {
+  return new RequestValidationPipe({
     transform: true,
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -66,5 +41,5 @@ export function createValidationPipe(): PipeTransform {
       const message = details.length > 0 ? details.map((detail) => detail.message).join('; ') : 'Invalid request';
       return new BadRequestException({ message, details });
     },
-  }));
+  });
 }
