@@ -19,6 +19,19 @@ describe('GET /health and GET /health/ready', () => {
       expect(response.headers['cache-control']).toBe('no-store');
     });
 
+    // Answered by Fastify alone (health/liveness.ts): the headers every answer carries must still be there.
+    it('GET /health carries the request id, the security headers and the JSON type like every other answer, and HEAD answers alike', async () => {
+      const response = await request(app.url).get('/health').set('X-Request-Id', 'probe-42').expect(200);
+
+      expect(response.headers['x-request-id']).toBe('probe-42');
+      expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
+      expect(response.headers['x-content-type-options']).toBe('nosniff');
+      expect(response.headers['content-security-policy']).toContain("default-src 'self'");
+      const head = await request(app.url).head('/health').expect(200);
+      expect(head.headers['cache-control']).toBe('no-store');
+      expect(head.headers['content-length']).toBe(response.headers['content-length']);
+    });
+
     it('GET /health/ready answers 200 once the database answers a ping', async () => {
       const response = await request(app.url).get('/health/ready').expect(200);
 

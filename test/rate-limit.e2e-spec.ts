@@ -40,6 +40,22 @@ describe('RateLimitGuard', () => {
       await request(app.url).post(INITIATE).set('Authorization', user.bearer).send({ phoneNumber: '+14165550199' }).expect(429);
     });
 
+    it('tells each answer how much of the window is left: the limit, what remains of it and the seconds until it resets', async () => {
+      const user = testUser();
+      const answers = [];
+      for (let i = 0; i < LIMIT; i++) answers.push(await list(user.bearer).expect(200));
+
+      expect(answers.map((answer) => answer.headers['x-ratelimit-limit'])).toEqual([String(LIMIT), String(LIMIT), String(LIMIT)]);
+      expect(answers.map((answer) => answer.headers['x-ratelimit-remaining'])).toEqual(['2', '1', '0']);
+      for (const answer of answers) {
+        expect(Number(answer.headers['x-ratelimit-reset'])).toBeGreaterThanOrEqual(55);
+        expect(Number(answer.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(60);
+      }
+      const limited = await list(user.bearer).expect(429);
+      expect(limited.headers['x-ratelimit-remaining']).toBeUndefined();
+      expect(Number(limited.headers['retry-after'])).toBe(60);
+    });
+
     it('counts each user on their own, in the same organization too', async () => {
       const first = testUser();
       const colleague = testUser(first.organizationId);

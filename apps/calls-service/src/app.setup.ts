@@ -1,5 +1,4 @@
 import { IncomingMessage } from 'node:http';
-import helmet from 'helmet';
 import { ConfigService } from '@nestjs/config';
 import { NestApplicationOptions } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
@@ -9,6 +8,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter';
 import { createValidationPipe } from './common/errors/validation';
 import { answerClientErrorInErrorShape } from './common/http/client-error';
 import { enableCors } from './common/http/cors';
+import { securityHeadersOf } from './common/http/security-headers';
 import { acceptJsonBodiesOnly } from './common/http/json-body';
 import { answerUnsupportedMethodsWith405 } from './common/http/method-not-allowed';
 import { REQUEST_ID_HEADER, requestIdFrom } from './common/logging/request-id';
@@ -17,6 +17,7 @@ import { ROOT_LOGGER } from './logging/root-logger';
 import { Environment } from './config/environment';
 import { TrustProxy } from './config/trust-proxy';
 import { serveOpenApi } from './openapi/openapi';
+import { answerLivenessFromFastify } from './health/liveness';
 
 const HEALTH_PATHS = ['health', 'health/ready'];
 
@@ -77,15 +78,17 @@ export async function configureApp(app: NestFastifyApplication): Promise<NestFas
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   acceptJsonBodiesOnly(app);
   answerUnsupportedMethodsWith405(app);
+  answerLivenessFromFastify(app.getHttpAdapter().getInstance());
   // Helmet's defaults suit Swagger UI, whose scripts and styles are all served from here, except
   // upgrade-insecure-requests: where the service is reached over plain http (a laptop, or from inside
   // the cluster) it would send the browser to https for the UI's own files.
-  // The headers are the same for every answer, so helmet is built once here: @fastify/helmet built it
-  // again, Content-Security-Policy parsing included, on every request (bench/README.md, "What the profile showed").
-  const securityHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
-  app.getHttpAdapter().getInstance().addHook('onRequest', (request, reply, done) => {
-    // Helmet 8 throws rather than passing an error on, so its callback only ever means "done".
-    securityHeaders(request.raw, reply.raw, () => done());
+  // The headers are the same for every answer, so they are worked out once here and set in one go:
+  // @fastify/helmet built helmet again, Content-Security-Policy parsing included, on every request
+  // (bench/README.md, "What the profile showed").
+  const securityHeaders = securityHeadersOf({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
   });
   enableCors(app, config.get('CORS_ORIGINS', { infer: true }));
   // Probes live at the root, where orchestrators and load balancers look for them.

@@ -15,11 +15,6 @@ export class HealthService {
     @InjectConnection() private readonly connection: Connection,
   ) {}
 
-  /** No checks at all: an orchestrator must never restart a replica because the database is away. */
-  async liveness(): Promise<HealthResponseDto> {
-    return (await this.health.check([])) as HealthResponseDto;
-  }
-
   async readiness(): Promise<HealthResponseDto> {
     try {
       return (await this.health.check([() => this.pingDatabase()])) as HealthResponseDto;

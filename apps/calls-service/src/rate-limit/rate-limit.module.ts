@@ -1,8 +1,9 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { APP_GUARD } from '@nestjs/core';
-import { ThrottlerModule, ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerModule, ThrottlerStorage } from '@nestjs/throttler';
 import { Environment } from '../config/environment';
+import { FixedWindowStorage } from '../common/rate-limit/fixed-window-storage';
 import { RateLimitGuard } from '../common/rate-limit/rate-limit.guard';
 
 const RATE_LIMIT_STORAGE = Symbol('RATE_LIMIT_STORAGE');
@@ -12,8 +13,8 @@ class RateLimitStorageModule {}
 
 export interface RateLimitOptions {
   /**
-   * Where the counters live. The default keeps them in this process's memory, so each replica counts
-   * on its own and N replicas allow N × THROTTLE_LIMIT. To share one budget between replicas, pass a
+   * Where the counters live. The default keeps them in this process's memory, one fixed window per
+   * key (FixedWindowStorage), so each replica counts on its own and N replicas allow N × THROTTLE_LIMIT. To share one budget between replicas, pass a
    * ThrottlerStorage backed by a shared store (Redis, say); it is built by Nest, so it can inject config.
    */
   storage?: Type<ThrottlerStorage>;
@@ -22,7 +23,7 @@ export interface RateLimitOptions {
 /** THROTTLE_LIMIT requests per THROTTLE_TTL_MS for each user (or IP address); see RateLimitGuard. */
 @Module({})
 export class RateLimitModule {
-  static forRoot({ storage = ThrottlerStorageService }: RateLimitOptions = {}): DynamicModule {
+  static forRoot({ storage = FixedWindowStorage }: RateLimitOptions = {}): DynamicModule {
     const storageModule: DynamicModule = {
       module: RateLimitStorageModule,
       providers: [{ provide: RATE_LIMIT_STORAGE, useClass: storage }],
