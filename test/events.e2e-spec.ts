@@ -6,6 +6,9 @@ import { expectContract } from './support/contract';
 import { dice, notify, sendCallback } from './support/sinch';
 import { findCall, relayed } from './support/factories';
 import { Types } from 'mongoose';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const EVENTS = '/api/events';
 const INITIATE = '/api/calls/sdk/initiate';
@@ -364,6 +367,92 @@ describe('call events across a crash (kill -9 between the writes)', () => {
       }
     },
   );
+});
+
+describe("call events across a crash after a batch of marks' insert, before the calls' writes", () => {
+  it('stores nothing of the requests in the batch, relays every stored change once, and the next write of a call reuses its mark', async () => {
+    const MONGODB_URI = databaseUri(`calls_test_${randomBytes(6).toString('hex')}`);
+    const user = testUser();
+    const setup = await startApp({ MONGODB_URI });
+    const existing: string[] = [];
+    for (let index = 0; index < 4; index++) existing.push((await initiate(setup, user).expect(201)).body.call._id);
+    await feedOf(setup, user, 4);
+    const gone = new Promise((resolve) => setup.process.once('exit', resolve));
+    setup.process.kill('SIGKILL');
+    await gone;
+    await setup.db.close();
+    // Dies the first time an insert of more than one mark answered, before any of its requests writes its call.
+    const crashing = await startApp({ MONGODB_URI, CALLS_TEST_CRASH_AT: 'after-mark-batch' });
+    let died = false;
+    crashing.process.once('exit', () => (died = true));
+    for (let round = 0; round < 10 && !died; round++) {
+      await Promise.allSettled([...existing.map((id) => patch(crashing, user, id, { status: 'ringing' })), ...existing.map(() => initiate(crashing, user))]);
+    }
+    expect(died).toBe(true);
+    // The batch's marks are stored: marks of reports of the calls there, or of initiates whose calls never came.
+    expect(await crashing.db.collection('event_outbox').countDocuments({})).toBeGreaterThan(1);
+    await crashing.db.close();
+    const app = await startApp({ MONGODB_URI });
+    try {
+      const calls = await app.db.collection('calls').find({ organizationId: new Types.ObjectId(user.organizationId) }).toArray();
+      const expected = calls.flatMap((call) => (call.status === 'ringing' ? [`${call._id.toHexString()} call.initiated`, `${call._id.toHexString()} call.ringing`] : [`${call._id.toHexString()} call.initiated`]));
+      const events = await feedOf(app, user, expected.length, 30_000);
+      await sleep(2_000);
+      const feed = await readFeed(app, user);
+      expect(feed).toEqual(events);
+      // Nothing lost, nothing twice, nothing of a call not stored, numbered without a gap.
+      expect(feed.map((event) => `${event.data.call._id} ${event.type}`).sort()).toEqual(expected.sort());
+      expect(feed.map((event) => event.id)).toEqual(expected.map((_, index) => eventIdOf(user.organizationId, index + 1)));
+      // A call whose report was in the killed batch was not written; its next write reuses the number and its mark.
+      const unwritten = existing.filter((id) => calls.find((call) => call._id.toHexString() === id)?.status === 'initiated');
+      for (const id of unwritten) expect((await patch(app, user, id, { status: 'ringing' }).expect(200)).body.call.status).toBe('ringing');
+      const after = await feedOf(app, user, expected.length + unwritten.length, 30_000);
+      await sleep(1_000);
+      expect(await readFeed(app, user)).toEqual(after);
+      for (const id of existing) {
+        expect(after.filter((event) => event.data.call._id === id).map((event) => [event.type, event.data.call.version])).toEqual([
+          ['call.initiated', 1],
+          ['call.ringing', 2],
+        ]);
+      }
+      // Left: only the marks of initiates killed before their call's insert (kept a few minutes, then deleted).
+      const ofStoredCalls = { callId: { $in: calls.map((call) => call._id) } };
+      const deadline = Date.now() + 20_000;
+      while ((await app.db.collection('event_outbox').countDocuments(ofStoredCalls)) > 0 && Date.now() < deadline) await sleep(200);
+      expect(await app.db.collection('event_outbox').countDocuments(ofStoredCalls)).toBe(0);
+    } finally {
+      await app.stop();
+    }
+  }, 90_000);
+});
+
+describe('marks of concurrent requests', () => {
+  it('go to the database in one insert that the requests share, each request answered with its own call', async () => {
+    const log = join(tmpdir(), `mark-queries-${randomBytes(6).toString('hex')}.jsonl`);
+    const app = await startApp({ NODE_OPTIONS: `--require ${join(__dirname, 'support', 'record-queries.js')}`, QUERY_LOG: log });
+    try {
+      const user = testUser();
+      await initiate(app, user).expect(201);
+      writeFileSync(log, '');
+      const answers = await Promise.all(Array.from({ length: 12 }, () => initiate(app, user).expect(201)));
+      expect(new Set(answers.map((answer) => answer.body.call._id)).size).toBe(12);
+      const inserts = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { collection: string; method: string; filter: unknown })
+        .filter((shape) => shape.collection === 'event_outbox' && shape.method.startsWith('insert'));
+      // Every mark stored, in fewer inserts than requests: one insert carried several requests' marks.
+      const sizes = inserts.map((shape) => (Array.isArray(shape.filter) ? shape.filter.length : 1));
+      expect(sizes.reduce((sum, size) => sum + size, 0)).toBe(12);
+      expect(inserts.length).toBeLessThan(12);
+      expect(Math.max(...sizes)).toBeGreaterThan(1);
+      const events = await feedOf(app, user, 13);
+      expect(new Set(events.map((event) => event.data.call._id)).size).toBe(13);
+    } finally {
+      await app.stop();
+      rmSync(log, { force: true });
+    }
+  }, 45_000);
 });
 
 describe('call events of several calls across a crash between the events\' insert and the marks\' delete', () => {

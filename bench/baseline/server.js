@@ -45,7 +45,7 @@ const EVENT_QUERY_FIELDS = new Set(['after', 'type', 'callId', 'limit']);
 /** The relay's and the call lock's leases, the sweep and the purge: the service's figures. */
 const RELAY_LEASE_MS = 10_000;
 const RELAY_HOLD_MS = 2_500;
-const RELAY_GATHER_MS = 20;
+const RELAY_GATHER_MS = 100;
 /** Marks one relay run takes, and database operations of one kind in flight at once in it. */
 const RELAY_BATCH = 100;
 /** The head's copies of the newest events: how many, and the largest call (bytes of JSON) copied. */

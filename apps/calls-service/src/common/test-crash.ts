@@ -5,7 +5,7 @@
  */
 const CRASH_AT = process.env.NODE_ENV === 'test' ? (process.env.CALLS_TEST_CRASH_AT ?? '') : '';
 
-export type CrashStep = 'after-outbox-mark' | 'after-call-write' | 'after-event-insert' | 'after-head-write' | 'after-marks-delete' | 'after-pending-pull' | 'after-delivery-insert' | 'after-webhook-send';
+export type CrashStep = 'after-outbox-mark' | 'after-mark-batch' | 'after-call-write' | 'after-event-insert' | 'after-head-write' | 'after-marks-delete' | 'after-pending-pull' | 'after-delivery-insert' | 'after-webhook-send';
 
 export function crashPoint(step: CrashStep): void {
   if (CRASH_AT === step) process.kill(process.pid, 'SIGKILL');
