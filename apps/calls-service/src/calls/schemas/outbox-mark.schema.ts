@@ -31,6 +31,8 @@ export class OutboxMark {
 }
 
 export const OutboxMarkSchema = SchemaFactory.createForClass(OutboxMark);
+// The relay reads an organization's marks in `_id` order (on MongoDB; FerretDB scans the small collection).
+OutboxMarkSchema.index({ organizationId: 1, _id: 1 });
 
 /** The mark of a call's event `seq`: sorts by call, then in the call's order. */
 export function markId(callId: Types.ObjectId | string, seq: number): string {
