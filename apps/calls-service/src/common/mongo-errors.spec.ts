@@ -32,6 +32,7 @@ describe('isDatabaseUnavailableError', () => {
     ['a socket error the driver let through', Object.assign(new Error('write EPIPE'), { code: 'EPIPE', syscall: 'write', errno: -32 }), true],
     ['a refused connection', Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED', syscall: 'connect' }), true],
     ['an error with a code but no syscall', Object.assign(new Error('x'), { code: 'EPIPE' }), false],
+    ['a write to a socket the database ended (Node\'s own EPIPE, no syscall)', Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' }), true],
     ['a file error', Object.assign(new Error('x'), { code: 'ENOENT', syscall: 'open' }), false],
     ['a plain Error', new Error('boom'), false],
     ['not an Error', { name: 'MongoNetworkError' }, false],

@@ -55,7 +55,14 @@ function hasErrorLabel(error: Error, label: string): boolean {
 /** Errors of a socket whose peer went away or never answered, as Node raises them (`code` and `syscall` set). */
 const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
 
+/**
+ * Node's error for a write to a socket whose peer has already closed its end (`writeAfterFIN` in node:net): an
+ * EPIPE without a syscall, which the driver lets through when the database is killed under a command it sends.
+ */
+const ENDED_BY_PEER = 'This socket has been ended by the other party';
+
 function isSocketError(error: Error): boolean {
   const { code, syscall } = error as NodeJS.ErrnoException;
-  return typeof syscall === 'string' && typeof code === 'string' && SOCKET_ERROR_CODES.has(code);
+  if (typeof code !== 'string' || !SOCKET_ERROR_CODES.has(code)) return false;
+  return typeof syscall === 'string' || (code === 'EPIPE' && error.message === ENDED_BY_PEER);
 }
