@@ -23,6 +23,7 @@ describe('isDatabaseUnavailableError', () => {
     ['a server closed under an operation', named('MongoServerClosedError'), true],
     ['a reply cut short', named('MongoUnexpectedServerResponseError'), true],
     ['an operation cut off when the monitor found the server silent', named('PoolClearedOnNetworkError'), true],
+    ['a grouped insert the database did not answer in time', named('InsertStalled'), true],
     ['a node shutting down', named('MongoServerError', { code: 91 }), true],
     ['an error the driver would retry a write after', labelled(['RetryableWriteError']), true],
     ['a pool reset', labelled(['ResetPool']), true],

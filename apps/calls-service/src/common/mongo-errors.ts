@@ -22,6 +22,8 @@ const DATABASE_UNAVAILABLE = new Set([
   'MongoPoolClearedError',
   // What an operation in flight fails with when the monitor finds the server silent and resets the pool.
   'PoolClearedOnNetworkError',
+  // Ours: a grouped insert the database did not answer in time (database/group-insert.ts).
+  'InsertStalled',
 ]);
 
 /** Server errors of a node that is shutting down or no longer primary: the database is unavailable for now. */

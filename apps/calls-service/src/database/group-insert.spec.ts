@@ -1,4 +1,4 @@
-import { GroupInsert } from './group-insert';
+import { GroupInsert, InsertStalled } from './group-insert';
 
 /** A collection that records each insertMany and answers it as `answer` says. */
 function collection(answer: (documents: { _id: string }[]) => Promise<unknown> = async () => undefined) {
@@ -66,5 +66,22 @@ describe('GroupInsert', () => {
     await expect(batches.insert({ _id: 'a' })).rejects.toThrow('down');
     fail = false;
     await expect(batches.insert({ _id: 'b' })).resolves.toBeUndefined();
+  });
+
+  it('gives up on an insert that never answers: its callers fail with InsertStalled, and the next batch goes on', async () => {
+    // The driver can hang on an insert written to a socket the database had just closed: it must not hold back the rest.
+    let hang = true;
+    const target = collection(() => (hang ? new Promise(() => undefined) : Promise.resolve()));
+    const batches = new GroupInsert<{ _id: string }>(target, undefined, 500, 50);
+    const stuck = [batches.insert({ _id: 'a' }), batches.insert({ _id: 'b' })];
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    hang = false;
+    const next = batches.insert({ _id: 'c' });
+    const started = Date.now();
+    const results = await Promise.allSettled(stuck);
+    expect(Date.now() - started).toBeLessThan(1000);
+    for (const result of results) expect((result as PromiseRejectedResult).reason).toBeInstanceOf(InsertStalled);
+    await expect(next).resolves.toBeUndefined();
+    expect(target.calls).toEqual([['a', 'b'], ['c']]);
   });
 });
