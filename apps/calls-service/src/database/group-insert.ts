@@ -44,8 +44,8 @@ interface WriteError {
  */
 export class GroupInsert<T> {
   private gathering: Waiting<T>[] = [];
-  /** The batch whose insert the next one waits for; none once it answered or was given up on. */
-  private inFlight: Waiting<T>[] | null = null;
+  /** A batch's insert is awaited (until it answers or is given up on): the next batch gathers meanwhile. */
+  private inFlight = false;
   private scheduled = false;
 
   constructor(
@@ -78,7 +78,7 @@ export class GroupInsert<T> {
   private async flush(): Promise<void> {
     const batch = this.gathering.splice(0, this.maxBatch);
     if (batch.length === 0) return;
-    this.inFlight = batch;
+    this.inFlight = true;
     const answered = this.collection.insertMany(
       batch.map((waiting) => waiting.document as never),
       { ordered: false },
@@ -92,7 +92,7 @@ export class GroupInsert<T> {
     });
     const failures = await Promise.race([answered, stalled]);
     clearTimeout(timer);
-    if (this.inFlight === batch) this.inFlight = null;
+    this.inFlight = false;
     if (batch.length > 1 && failures.size === 0) this.afterBatch(batch.length);
     batch.forEach((waiting, index) => {
       const failure = failures.get(index);
