@@ -72,7 +72,6 @@ function closeConnectionsWhenDrained(fastify: FastifyInstance): void {
 /** Everything about the app's set-up, shared by main.ts and anything else that boots the app. */
 export async function configureApp(app: NestFastifyApplication): Promise<NestFastifyApplication> {
   const config = app.get(ConfigService<Environment, true>);
-  // First, so that every later hook and the handler run with the request's id for their log lines.
   logRequests(app.getHttpAdapter().getInstance(), app.get(ROOT_LOGGER));
   // The API speaks JSON only: any other body is refused with 415 rather than parsed as text or a form.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');

@@ -36,17 +36,17 @@ export class CallEventsService {
    * signed ICE that passes bindPlaced ties a provider call to a call; every other event reaches the call
    * that holds its provider call id, whatever call headers it carries.
    */
-  async receive(event: CallEvent): Promise<CallRecord | null> {
+  async receive(event: CallEvent, requestId?: string): Promise<CallRecord | null> {
     await this.store(event);
     const provider = event.provider;
-    const callId = event.kind === 'placed' ? await this.bindPlaced(provider, event) : await this.providerCallIds.holderOf(provider, event.providerCallId);
+    const callId = event.kind === 'placed' ? await this.bindPlaced(provider, event, requestId) : await this.providerCallIds.holderOf(provider, event.providerCallId);
     if (!callId) return null;
     try {
-      await this.applyPending(callId, provider, event.providerCallId);
+      await this.applyPending(callId, provider, event.providerCallId, requestId);
     } catch (error) {
       // Another call took this provider id meanwhile: the events stay waiting for that call.
       if (!(error instanceof ProviderCallIdTaken)) throw error;
-      this.logger.warn(`${provider} call ${event.providerCallId} is already recorded for another call than ${callId.toHexString()}`);
+      this.logger.warn({ requestId }, `${provider} call ${event.providerCallId} is already recorded for another call than ${callId.toHexString()}`);
       return null;
     }
     return this.calls.findById(callId);
@@ -57,9 +57,9 @@ export class CallEventsService {
    * placed by the call's own user as the provider authenticated them, and not tied to another provider call.
    * Anything else is hung up; the log says why, the provider's answer does not.
    */
-  private async bindPlaced(provider: ProviderName, event: CallEvent): Promise<Types.ObjectId | null> {
+  private async bindPlaced(provider: ProviderName, event: CallEvent, requestId: string | undefined): Promise<Types.ObjectId | null> {
     const refuse = (why: string): null => {
-      this.logger.warn(`${provider} call ${event.providerCallId} hung up: ${why}`);
+      this.logger.warn({ requestId }, `${provider} call ${event.providerCallId} hung up: ${why}`);
       return null;
     };
     if (!event.callId) return refuse('it names no recorded call');
@@ -82,16 +82,16 @@ export class CallEventsService {
    * provider id; applying an event again changes nothing. Only the call that holds the provider id gets its
    * events: a report that named an id held in another organization applies none. Answers how many were applied.
    */
-  async applyPending(callId: Types.ObjectId, provider: ProviderName, providerCallId: string): Promise<number> {
+  async applyPending(callId: Types.ObjectId, provider: ProviderName, providerCallId: string, requestId?: string): Promise<number> {
     if (!(await this.providerCallIds.holderOf(provider, providerCallId))?.equals(callId)) return 0;
     const waiting = await this.eventModel.find({ provider, providerCallId, appliedAt: null }).lean<CallEventEntry[]>();
     if (waiting.length === 0) return 0;
     await this.callLocks.withLock(callId, async () => {
       for (const entry of waiting.sort(byCallLifeOrder)) {
-        await this.apply(callId, providerCallId, entry.change);
+        await this.apply(callId, providerCallId, entry.change, requestId);
         await this.eventModel.updateOne({ _id: entry._id, appliedAt: null }, { $set: { appliedAt: new Date(), appliedTo: callId } });
       }
-    });
+    }, requestId);
     return waiting.length;
   }
 
@@ -112,19 +112,25 @@ export class CallEventsService {
   }
 
   /** Under the call's lock: plans the event's change on the call as it is now, and writes it. */
-  private async apply(callId: Types.ObjectId, providerCallId: string, change: EventChange): Promise<void> {
+  private async apply(callId: Types.ObjectId, providerCallId: string, change: EventChange, requestId: string | undefined): Promise<void> {
     // Events reach only the call that holds their provider id, so they claim it as the provider's word.
-    await this.writer.update(() => this.calls.findById(callId), (call) => this.planEvent(call, providerCallId, change), 'ice', `Call ${callId.toHexString()} kept changing while an event was applied`);
+    await this.writer.update(
+      () => this.calls.findById(callId),
+      (call) => this.planEvent(call, providerCallId, change, requestId),
+      'ice',
+      `Call ${callId.toHexString()} kept changing while an event was applied`,
+      requestId,
+    );
   }
 
-  private planEvent(call: CallRecord, providerCallId: string, change: EventChange): CallWrite | null {
+  private planEvent(call: CallRecord, providerCallId: string, change: EventChange, requestId: string | undefined): CallWrite | null {
     const now = new Date();
     let plan = planCallUpdate(call, eventReport(call, providerCallId, change, now), now);
     if (plan.kind !== 'apply') {
       // A late event that contradicts how the call already stands (an ACE after the end, another end
       // state): the first word stands, as for the dialer's reports, and the event stays on record. The
       // call still learns the provider's id.
-      this.logger.log(`Event for call ${call._id.toHexString()} not applied: ${plan.message}`);
+      this.logger.log({ requestId }, `Event for call ${call._id.toHexString()} not applied: ${plan.message}`);
       plan = planCallUpdate(call, { providerCallId }, now);
     }
     const changes = plan.kind === 'apply' ? plan.changes : {};

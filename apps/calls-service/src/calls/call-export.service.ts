@@ -35,16 +35,16 @@ export class CallExportService {
     private readonly config: ConfigService<Environment, true>,
   ) {}
 
-  async export(organizationId: string, query: ExportCallsQueryDto, now = new Date()): Promise<StreamableFile> {
+  async export(organizationId: string, query: ExportCallsQueryDto, requestId: string, now = new Date()): Promise<StreamableFile> {
     // Everything that can refuse the request (the filters' own lookups) happens before the first byte.
     const filter = await this.callsService.filterOf(organizationId, query);
     const outcomeNames = query.format === 'csv' ? await this.outcomes.namesById(organizationId) : new Map<string, string>();
     const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    const rows = this.rows(organizationId, filter, query.format, outcomeNames);
+    const rows = this.rows(organizationId, filter, query.format, outcomeNames, requestId);
     const stallMs = this.config.get('EXPORT_STALL_TIMEOUT_MS', { infer: true });
     const stream: Readable = Readable.from(
       endWhenNotTaken(rows, stallMs, () => {
-        this.logger.warn(`Export cut off: the client took nothing for ${stallMs} ms`);
+        this.logger.warn({ requestId }, `Export cut off: the client took nothing for ${stallMs} ms`);
         // With an error, so that the answer is cut off (its connection closed) rather than ended as if complete.
         stream.destroy(new Error(`the client took nothing for ${stallMs} ms`));
       }),
@@ -61,6 +61,7 @@ export class CallExportService {
     filter: Awaited<ReturnType<CallsService['filterOf']>>,
     format: ExportFormat,
     outcomeNames: Map<string, string>,
+    requestId: string,
   ): AsyncGenerator<string> {
     const cursor = this.calls.stream(organizationId, filter, BATCH_SIZE);
     let count = 0;
@@ -81,7 +82,7 @@ export class CallExportService {
     } finally {
       // Reached when the export ends, fails, or the response is destroyed because the client went away.
       await cursor.close().catch(() => undefined);
-      this.logger.log(`Export of ${count} calls ${complete ? 'finished' : 'stopped before the end; its database cursor is closed'}`);
+      this.logger.log({ requestId }, `Export of ${count} calls ${complete ? 'finished' : 'stopped before the end; its database cursor is closed'}`);
     }
   }
 }

@@ -40,9 +40,10 @@ export class CallLockService {
     this.leases = new Leases(lockModel, CALL_LOCK_LEASE_MS);
   }
 
-  async withLock<T>(callId: Types.ObjectId, work: () => Promise<T>): Promise<T> {
+  /** @param requestId the request the work is done for, if any: a warning about the lock names it. */
+  async withLock<T>(callId: Types.ObjectId, work: () => Promise<T>, requestId?: string): Promise<T> {
     // The lease frees a lock that could not be released anyway; the next writer waits at most that long.
-    const onReleaseError = (error: unknown) => this.logger.warn(`Could not release the lock of call ${callId.toHexString()}: ${String(error)}`);
+    const onReleaseError = (error: unknown) => this.logger.warn({ requestId }, `Could not release the lock of call ${callId.toHexString()}: ${String(error)}`);
     try {
       return await this.leases.withLease(callId, { waitMs: WAIT_MS, onReleaseError }, work);
     } catch (error) {

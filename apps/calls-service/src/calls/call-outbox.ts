@@ -131,13 +131,16 @@ export class CallOutbox {
     return kept.length < (call.pendingEvents ?? []).length ? kept : null;
   }
 
-  /** After the write is stored and the call's lock released: the listeners relay it (never waited for). */
-  written(call: Pick<CallRecord, '_id' | 'organizationId'>): void {
+  /**
+   * After the write is stored and the call's lock released: the listeners relay it (never waited for).
+   * @param requestId the request that wrote the call, if any, for the warning below.
+   */
+  written(call: Pick<CallRecord, '_id' | 'organizationId'>, requestId: string | undefined): void {
     for (const listener of this.listeners) {
       try {
         listener(call.organizationId.toHexString(), call._id);
       } catch (error) {
-        this.logger.warn(`Could not hand call ${call._id.toHexString()} to the relay: ${String(error)}`);
+        this.logger.warn({ requestId }, `Could not hand call ${call._id.toHexString()} to the relay: ${String(error)}`);
       }
     }
   }

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { requestContext } from '../common/logging/request-context';
 import { CallLockService, CallLockTimeout } from './call-lock.service';
 import { statsFieldsOf } from './call-record';
 import { Call, CallRecord } from './schemas/call.schema';
@@ -33,7 +32,7 @@ export class CallStatsBackfill implements OnApplicationBootstrap, OnApplicationS
 
   onApplicationBootstrap(): void {
     this.timer = setTimeout(() => {
-      this.run = requestContext.exit(() => this.backfill()).catch((error: unknown) => {
+      this.run = this.backfill().catch((error: unknown) => {
         this.logger.warn(`Could not give older calls their statistics fields (tried again at the next start): ${String(error)}`);
       });
     }, START_DELAY_MS);

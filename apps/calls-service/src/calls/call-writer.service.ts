@@ -52,13 +52,14 @@ export class CallWriter {
     plan: (call: CallRecord) => CallWrite | null,
     source: ClaimSource,
     keptChanging: string,
+    requestId: string | undefined,
   ): Promise<CallRecord | null> {
     for (let attempt = 1; ; attempt++) {
       const call = await read();
       if (!call) return null;
       const write = plan(call);
       if (!write) return call;
-      const updated = await this.write(call, write, source);
+      const updated = await this.write(call, write, source, requestId);
       if (updated) return updated;
       if (attempt === WRITE_ATTEMPTS) throw new CallConflict(keptChanging, call);
     }
@@ -69,7 +70,12 @@ export class CallWriter {
    * first, for the dialer's report or for the provider's events (which only ever reach the call that holds
    * their id, or the call their signed ICE names).
    */
-  private async write(call: CallRecord, { changes, facts = {}, wrapUp = {} }: CallWrite, source: ClaimSource): Promise<CallRecord | null> {
+  private async write(
+    call: CallRecord,
+    { changes, facts = {}, wrapUp = {} }: CallWrite,
+    source: ClaimSource,
+    requestId: string | undefined,
+  ): Promise<CallRecord | null> {
     const { providerCallId } = changes;
     let claimed = false;
     if (providerCallId) {
@@ -116,11 +122,11 @@ export class CallWriter {
       updated = await this.calls.writeIfUnchanged(call, update);
       if (updated && fields.length > 0) {
         crashPoint('after-call-write');
-        this.outbox.written(updated);
+        this.outbox.written(updated, requestId);
       }
       return updated;
     } finally {
-      if (providerCallId && claimed && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id);
+      if (providerCallId && claimed && !updated) await this.providerCallIds.release(call.provider, providerCallId, call._id, requestId);
     }
   }
 }

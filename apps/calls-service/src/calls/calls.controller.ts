@@ -4,6 +4,7 @@ import { FastifyReply } from 'fastify';
 import { AuthUser, CurrentUser } from '@app/auth';
 import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
+import { RequestId } from '../common/logging/request-id.decorator';
 import { IdempotencyKeyHeader, IdempotentRequest } from '../idempotency/idempotency-key.decorator';
 import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER } from '../idempotency/idempotency-key';
 import { CallExportService } from './call-export.service';
@@ -92,7 +93,7 @@ export class CallsController {
     @Body() dto: InitiateCallDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<InitiateCallResponseDto> {
-    return { success: true, call: withEtag(reply, await this.callsService.initiateSdkCall(user, dto, idempotency)), message: 'Call recorded' };
+    return { success: true, call: withEtag(reply, await this.callsService.initiateSdkCall(user, dto, idempotency, reply.request.id)), message: 'Call recorded' };
   }
 
   @Get()
@@ -145,8 +146,8 @@ export class CallsController {
     },
   })
   @ApiErrorResponses(400, 401, { status: 422, description: '`q` matches the names of too many contacts: make it longer.' })
-  exportCalls(@CurrentUser() user: AuthUser, @Query() query: ExportCallsQueryDto): Promise<StreamableFile> {
-    return this.exportService.export(user.organizationId, query);
+  exportCalls(@CurrentUser() user: AuthUser, @Query() query: ExportCallsQueryDto, @RequestId() requestId: string): Promise<StreamableFile> {
+    return this.exportService.export(user.organizationId, query, requestId);
   }
 
   @Get(':id')
@@ -232,7 +233,9 @@ export class CallsController {
     @Headers('if-match') ifMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CallResponseDto> {
-    const updated = await this.callsService.update(user.organizationId, id, dto, ifMatch).catch((error: unknown) => refusedWithEtag(reply, error));
+    const updated = await this.callsService
+      .update(user.organizationId, id, dto, ifMatch, reply.request.id)
+      .catch((error: unknown) => refusedWithEtag(reply, error));
     return { success: true, call: withEtag(reply, updated) };
   }
 }

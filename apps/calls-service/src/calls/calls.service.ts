@@ -59,13 +59,13 @@ export class CallsService implements OnModuleInit {
     this.outcomes.useUsage((organizationId, outcomeId) => this.calls.usesOutcome(organizationId, outcomeId));
   }
 
-  async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null): Promise<CallDto> {
-    if (!idempotency) return this.recordSdkCall(user, dto, new Types.ObjectId());
+  async initiateSdkCall(user: AuthUser, dto: InitiateCallDto, idempotency: IdempotentRequest | null, requestId?: string): Promise<CallDto> {
+    if (!idempotency) return this.recordSdkCall(user, dto, new Types.ObjectId(), requestId);
     return this.idempotencyService.run(
       idempotency,
       { operation: 'initiateSdkCall', organizationId: user.organizationId, userId: user.userId },
       { contactId: dto.contactId?.toLowerCase(), phoneNumber: dto.phoneNumber },
-      (id) => this.recordSdkCall(user, dto, id),
+      (id) => this.recordSdkCall(user, dto, id, requestId),
       async (id) => {
         const call = await this.calls.findInOrganization(user.organizationId, id);
         return call ? toCallDto(call) : null;
@@ -134,23 +134,25 @@ export class CallsService implements OnModuleInit {
    * lock, and the write itself is conditional on the call being exactly as read, so a change is always
    * decided on the current state; so is the `If-Match` check, inside the same loop.
    */
-  async update(organizationId: string, id: string, dto: UpdateCallDto, ifMatchHeader?: string): Promise<CallDto> {
+  async update(organizationId: string, id: string, dto: UpdateCallDto, ifMatchHeader?: string, requestId?: string): Promise<CallDto> {
     // A header that is no list of entity tags names no version the call could have: it never matches (412).
     const parsed = parseIfMatch(ifMatchHeader);
     const ifMatch = parsed === null ? { tags: [] } : parsed;
-    return asHttp(() => this.applyUpdate(organizationId, id, dto, ifMatch));
+    return asHttp(() => this.applyUpdate(organizationId, id, dto, ifMatch, requestId));
   }
 
-  private async applyUpdate(organizationId: string, id: string, dto: UpdateCallDto, ifMatch: IfMatch | undefined): Promise<CallDto> {
+  private async applyUpdate(organizationId: string, id: string, dto: UpdateCallDto, ifMatch: IfMatch | undefined, requestId: string | undefined): Promise<CallDto> {
     const callId = new Types.ObjectId(id);
     const report = toCallReport(dto);
     const wrapUp = toWrapUp(dto);
     // Unknown or foreign ids are answered before any lock is taken.
     const current = await this.findRecord(organizationId, callId);
-    const locked = (outcome: CheckedOutcome) => this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report, wrapUp, outcome, ifMatch));
+    const locked = (outcome: CheckedOutcome) =>
+      this.callLocks.withLock(callId, () => this.applyReport(organizationId, callId, report, wrapUp, outcome, ifMatch, requestId), requestId);
     // Giving the call another outcome holds that outcome's lock too (always taken before the call's), so
     // that a delete of the outcome either sees the call or happens before the check of the outcome.
-    const withOutcomeLock = (chosen: Types.ObjectId) => this.outcomes.withLock(chosen, async () => locked(await this.outcomes.choosable(organizationId, chosen)));
+    const withOutcomeLock = (chosen: Types.ObjectId) =>
+      this.outcomes.withLock(chosen, async () => locked(await this.outcomes.choosable(organizationId, chosen)), requestId);
     const chosen = wrapUp.outcomeId;
     let updated: CallDto;
     try {
@@ -172,7 +174,7 @@ export class CallsService implements OnModuleInit {
     }
     // Provider events that came before the call had its providerCallId were kept for it: apply them now.
     if (report.providerCallId && updated.providerCallId === report.providerCallId) {
-      const applied = await this.callEvents.applyPending(callId, updated.provider, report.providerCallId);
+      const applied = await this.callEvents.applyPending(callId, updated.provider, report.providerCallId, requestId);
       if (applied > 0) return this.findOne(organizationId, id);
     }
     return updated;
@@ -185,6 +187,7 @@ export class CallsService implements OnModuleInit {
     wrapUp: WrapUpChanges,
     outcome: CheckedOutcome,
     ifMatch: IfMatch | undefined,
+    requestId: string | undefined,
   ): Promise<CallDto> {
     const updated = await this.writer.update(
       () => this.findRecord(organizationId, callId),
@@ -206,6 +209,7 @@ export class CallsService implements OnModuleInit {
       },
       'report',
       'The call kept changing while the report was applied; retry',
+      requestId,
     );
     // findRecord never answers null: a call that is not there is CallNotFound.
     return toCallDto(updated as CallRecord);
@@ -217,7 +221,7 @@ export class CallsService implements OnModuleInit {
     return call;
   }
 
-  private async recordSdkCall(user: AuthUser, dto: InitiateCallDto, id: Types.ObjectId): Promise<CallDto> {
+  private async recordSdkCall(user: AuthUser, dto: InitiateCallDto, id: Types.ObjectId, requestId: string | undefined): Promise<CallDto> {
     const contact = dto.contactId ? await this.contactsService.findOne(user.organizationId, dto.contactId) : null;
     const to = dto.phoneNumber ?? dialledNumberOf(contact);
     const refusal = refusalToDial(to, this.config.get('BLOCKED_NUMBER_TYPES', { infer: true }));
@@ -241,7 +245,7 @@ export class CallsService implements OnModuleInit {
     crashPoint('after-outbox-mark');
     await this.calls.insert(call);
     crashPoint('after-call-write');
-    this.outbox.written(call);
+    this.outbox.written(call, requestId);
     return toCallDto(call);
   }
 }

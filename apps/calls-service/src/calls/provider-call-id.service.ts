@@ -71,14 +71,14 @@ export class ProviderCallIdService {
   }
 
   /** Gives the id back when this call's update did not go through after all (and the call does not hold it). */
-  async release(provider: ProviderName, providerCallId: string, callId: Types.ObjectId): Promise<void> {
+  async release(provider: ProviderName, providerCallId: string, callId: Types.ObjectId, requestId: string | undefined): Promise<void> {
     const _id = keyOf(provider, providerCallId);
     try {
       if (await this.calls.holds(callId, provider, providerCallId)) return;
       await this.claimModel.deleteOne({ _id, callId });
     } catch (error) {
       // Left in place, the claim is abandoned and taken over after ABANDONED_AFTER_MS.
-      this.logger.warn(`Could not release ${_id}: ${String(error)}`);
+      this.logger.warn({ requestId }, `Could not release ${_id}: ${String(error)}`);
     }
   }
 

@@ -5,7 +5,6 @@ import { Model, Types } from 'mongoose';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CallOutbox, MarkOf, OutboxOf } from '../calls/call-outbox';
 import { markId } from '../calls/schemas/outbox-mark.schema';
-import { requestContext } from '../common/logging/request-context';
 import { crashPoint } from '../common/test-crash';
 import { Environment } from '../config/environment';
 import { LeaseRecord, Leases } from '../database/lease';
@@ -107,8 +106,7 @@ export class EventRelay implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.closing) return;
     this.queued.set(organizationId, recovering || (this.queued.get(organizationId) ?? false));
     if (!this.running.has(organizationId)) {
-      // The relay works for no request: neither its queries nor its log lines belong to the one that kicked it.
-      const run = requestContext.exit(() => this.drain(organizationId)).finally(() => this.running.delete(organizationId));
+      const run = this.drain(organizationId).finally(() => this.running.delete(organizationId));
       this.running.set(organizationId, run);
     }
   }

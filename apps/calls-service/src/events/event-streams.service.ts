@@ -27,6 +27,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 interface Stream {
   organizationId: string;
+  /** The request that opened it, which its log lines name. */
+  requestId: string;
   response: ServerResponse;
   /** The number of the last event sent or passed over by the filters. */
   seq: number;
@@ -75,7 +77,7 @@ export class EventStreams implements BeforeApplicationShutdown {
     const start = resumeFrom === undefined ? undefined : await this.feed.positionOf(organizationId, resumeFrom);
 
     const response = reply.raw;
-    const stream: Stream = { organizationId, response, seq: 0, live: false, matches: matcher(query), close: () => undefined };
+    const stream: Stream = { organizationId, requestId: reply.request.id, response, seq: 0, live: false, matches: matcher(query), close: () => undefined };
     const subscription = await this.tails.subscribe(organizationId, (event) => this.take(stream, event));
     stream.seq = start ?? subscription.seq;
 
@@ -110,7 +112,7 @@ export class EventStreams implements BeforeApplicationShutdown {
     };
     stream.close = (reason: string) => {
       if (closed) return;
-      this.logger.debug(`Ending an event stream of organization ${organizationId}: ${reason}`);
+      this.logger.debug({ requestId: stream.requestId }, `Ending an event stream of organization ${organizationId}: ${reason}`);
       release();
       response.end();
     };
@@ -163,7 +165,7 @@ export class EventStreams implements BeforeApplicationShutdown {
         }
       }
     } catch (error) {
-      this.logger.warn(`Could not replay events to a stream of organization ${stream.organizationId}: ${String(error)}`);
+      this.logger.warn({ requestId: stream.requestId }, `Could not replay events to a stream of organization ${stream.organizationId}: ${String(error)}`);
       stream.close('its events could not be read');
     }
   }
@@ -178,6 +180,7 @@ export class EventStreams implements BeforeApplicationShutdown {
     if (!this.streams.has(stream)) return false;
     if (!isFull(response)) return true;
     this.logger.warn(
+      { requestId: stream.requestId },
       `Cut off an event stream of organization ${stream.organizationId}: its client left ${response.writableLength} bytes unread for ${STALL_MS} ms`,
     );
     stream.close('its client reads too slowly');

@@ -1,5 +1,4 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { requestContext } from '../common/logging/request-context';
 import { EventDto } from './dto/event.dto';
 import { EventRelay } from './event-relay.service';
 import { FeedEvent, seqOf } from './event.schema';
@@ -118,21 +117,18 @@ export class EventTails implements OnModuleInit, OnApplicationShutdown {
     }
     tail.polling = true;
     try {
-      // The poll works for no request, whichever stream or write woke it.
-      await requestContext.exit(async () => {
-        do {
-          tail.again = false;
-          // The head while nothing is new; then the events up to it, in runs.
-          const head = await this.feed.lastSeq(organizationId);
-          while (tail.seq < head && this.tails.get(organizationId) === tail) {
-            const size = Math.min(LOOKUPS_AT_ONCE, head - tail.seq);
-            const run = await this.feed.readRun(organizationId, tail.seq + 1, size, head);
-            for (const event of run) this.publish(tail, event);
-            // Purged before it was read (a tail far behind): the streams past it catch up from the feed.
-            if (run.length < size) break;
-          }
-        } while (tail.again && this.tails.get(organizationId) === tail);
-      });
+      do {
+        tail.again = false;
+        // The head while nothing is new; then the events up to it, in runs.
+        const head = await this.feed.lastSeq(organizationId);
+        while (tail.seq < head && this.tails.get(organizationId) === tail) {
+          const size = Math.min(LOOKUPS_AT_ONCE, head - tail.seq);
+          const run = await this.feed.readRun(organizationId, tail.seq + 1, size, head);
+          for (const event of run) this.publish(tail, event);
+          // Purged before it was read (a tail far behind): the streams past it catch up from the feed.
+          if (run.length < size) break;
+        }
+      } while (tail.again && this.tails.get(organizationId) === tail);
     } catch (error) {
       this.logger.warn(`Could not read the events of organization ${organizationId}: ${String(error)}`);
     } finally {

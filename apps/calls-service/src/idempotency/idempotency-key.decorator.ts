@@ -7,6 +7,8 @@ import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH, IDEMPOTENCY_KEY_PAT
 /** A request that carried an Idempotency-Key, and the ways to tell its client the answer is a replay or to come back later. */
 export interface IdempotentRequest {
   key: string;
+  /** The request's id (Fastify's), for the lines logged while it is carried out. */
+  requestId: string;
   markReplayed: () => void;
   retryAfter: (seconds: number) => void;
 }
@@ -41,7 +43,8 @@ const documentHeader = (target: object, propertyKey: string | symbol | undefined
 export const IdempotencyKeyHeader = createParamDecorator(
   (_data: unknown, context: ExecutionContext): IdempotentRequest | null => {
     const http = context.switchToHttp();
-    const header = http.getRequest<FastifyRequest>().headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
+    const request = http.getRequest<FastifyRequest>();
+    const header = request.headers[IDEMPOTENCY_KEY_HEADER.toLowerCase()];
     if (header === undefined) return null;
     const key = parseIdempotencyKey(header);
     if (key === null) {
@@ -50,6 +53,7 @@ export const IdempotencyKeyHeader = createParamDecorator(
     const reply = http.getResponse<FastifyReply>();
     return {
       key,
+      requestId: request.id,
       markReplayed: () => void reply.header(IDEMPOTENT_REPLAYED_HEADER, 'true'),
       retryAfter: (seconds) => void reply.header('Retry-After', String(seconds)),
     };

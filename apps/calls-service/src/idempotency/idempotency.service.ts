@@ -121,14 +121,14 @@ export class IdempotencyService {
         const existing = isDuplicateKeyError(error) ? await find(claim.resourceId) : null;
         if (existing) return replay(request, existing);
         // Refused (404, 422, ...): nothing was written, so a retry may start afresh, even with another body.
-        if (claimedNow && isRefusal(error)) await this.release(claim, token);
+        if (claimedNow && isRefusal(error)) await this.release(claim, token, request.requestId);
         throw error;
       }
     } finally {
       stopRenewing();
       await this.leases.release(keyId, token).catch((error: unknown) => {
         // It lapses by itself within a second; a retry then takes the key over.
-        this.logger.warn(`Could not release an idempotency key's lease: ${String(error)}`);
+        this.logger.warn({ requestId: request.requestId }, `Could not release an idempotency key's lease: ${String(error)}`);
       });
     }
   }
@@ -154,14 +154,14 @@ export class IdempotencyService {
   }
 
   /** Deletes a claim this attempt made, if its lease shows nobody else can have run on it since. */
-  private async release(claim: IdempotencyKey, token: string): Promise<void> {
+  private async release(claim: IdempotencyKey, token: string, requestId: string): Promise<void> {
     try {
       const lease = await this.leases.holder(claim._id);
       if (lease?.token !== token || lease.expiresAt.getTime() - Date.now() < RELEASE_MARGIN_MS) return;
       await this.keyModel.deleteOne({ _id: claim._id, resourceId: claim.resourceId });
     } catch (error) {
       // Kept, the claim still lets a retry with the same body run afresh (on the same resource id).
-      this.logger.warn(`Could not release an idempotency key: ${String(error)}`);
+      this.logger.warn({ requestId }, `Could not release an idempotency key: ${String(error)}`);
     }
   }
 

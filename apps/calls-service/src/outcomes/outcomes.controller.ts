@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { AuthUser, CurrentUser, RequireRole } from '@app/auth';
 import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
+import { RequestId } from '../common/logging/request-id.decorator';
 import { CreateOutcomeDto } from './dto/create-outcome.dto';
 import { ListOutcomesQueryDto, OUTCOMES_PAGE_SIZE } from './dto/list-outcomes-query.dto';
 import { OutcomeListResponseDto, OutcomeResponseDto } from './dto/outcome.dto';
@@ -57,8 +58,13 @@ export class OutcomesController {
   })
   @ApiOkResponse({ description: 'The updated outcome.', type: OutcomeResponseDto })
   @ApiErrorResponses(400, 401, 403, 404, NAME_TAKEN, 413, 415)
-  async updateOutcome(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string, @Body() dto: UpdateOutcomeDto): Promise<OutcomeResponseDto> {
-    return { success: true, outcome: await this.outcomesService.update(user.organizationId, id, dto) };
+  async updateOutcome(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: UpdateOutcomeDto,
+    @RequestId() requestId: string,
+  ): Promise<OutcomeResponseDto> {
+    return { success: true, outcome: await this.outcomesService.update(user.organizationId, id, dto, requestId) };
   }
 
   @Delete(':id')
@@ -68,7 +74,7 @@ export class OutcomesController {
   @ApiOperation({ summary: 'Delete a call outcome no call has (admins only)', description: 'An outcome that calls have cannot be deleted: archive it instead.' })
   @ApiNoContentResponse({ description: 'The outcome was deleted.' })
   @ApiErrorResponses(400, 401, 403, 404, { status: 409, description: 'Calls have the outcome, or other writes kept it busy.' })
-  deleteOutcome(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
-    return this.outcomesService.remove(user.organizationId, id);
+  deleteOutcome(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string, @RequestId() requestId: string): Promise<void> {
+    return this.outcomesService.remove(user.organizationId, id, requestId);
   }
 }

@@ -81,7 +81,7 @@ export class OutcomesService {
     return toOutcomeDto(outcome);
   }
 
-  async update(organizationId: string, id: string, dto: UpdateOutcomeDto): Promise<OutcomeDto> {
+  async update(organizationId: string, id: string, dto: UpdateOutcomeDto, requestId?: string): Promise<OutcomeDto> {
     const changes: Partial<Outcome> = {};
     if (dto.name !== undefined) {
       changes.name = trimmed(dto.name);
@@ -98,12 +98,13 @@ export class OutcomesService {
         .findOneAndUpdate(scoped(organizationId, outcomeId), { $set: changes }, { returnDocument: 'after' })
         .lean<OutcomeRecord>()
         .catch(rethrowDuplicateName),
+      requestId,
     );
     if (!updated) throw outcomeNotFound();
     return toOutcomeDto(updated);
   }
 
-  async remove(organizationId: string, id: string): Promise<void> {
+  async remove(organizationId: string, id: string, requestId?: string): Promise<void> {
     const outcomeId = new Types.ObjectId(id);
     const organization = new Types.ObjectId(organizationId);
     await this.withLock(outcomeId, async () => {
@@ -116,7 +117,7 @@ export class OutcomesService {
         throw new ConflictException('Calls have this outcome; archive it instead, so that no new call can choose it');
       }
       await this.outcomeModel.deleteOne(scoped(organizationId, outcomeId));
-    });
+    }, requestId);
   }
 
   /** The outcome a call would be given, read under its lock by chooseUnderLock's caller. */
@@ -141,9 +142,10 @@ export class OutcomesService {
   /**
    * Runs `work` (a call's write that gives it the outcome) holding the outcome's lock, so that a
    * delete of the outcome either sees the call or happens before the call's check of the outcome.
+   * @param requestId the request the work is done for: a warning about the lock names it.
    */
-  withLock<T>(outcomeId: Types.ObjectId, work: () => Promise<T>): Promise<T> {
-    const onReleaseError = (error: unknown) => this.logger.warn(`Could not release the lock of outcome ${outcomeId.toHexString()}: ${String(error)}`);
+  withLock<T>(outcomeId: Types.ObjectId, work: () => Promise<T>, requestId: string | undefined): Promise<T> {
+    const onReleaseError = (error: unknown) => this.logger.warn({ requestId }, `Could not release the lock of outcome ${outcomeId.toHexString()}: ${String(error)}`);
     return this.locks.withLease(outcomeId, { waitMs: LOCK_WAIT_MS, onReleaseError }, work).catch((error: unknown) => {
       if (error instanceof LeaseTimeout) throw new ConflictException('The outcome is being changed by other requests; retry shortly');
       throw error;

@@ -3,6 +3,7 @@ import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, 
 import { AuthUser, CurrentUser, RequireRole } from '@app/auth';
 import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
+import { RequestId } from '../common/logging/request-id.decorator';
 import { CreatePhoneNumberDto } from './dto/create-phone-number.dto';
 import { ListPhoneNumbersQueryDto, PHONE_NUMBERS_PAGE_SIZE } from './dto/list-phone-numbers-query.dto';
 import { PhoneNumberListResponseDto, PhoneNumberResponseDto } from './dto/phone-number.dto';
@@ -23,8 +24,12 @@ export class PhoneNumbersController {
   @ApiOperation({ summary: 'Add a caller ID number (admins only)' })
   @ApiCreatedResponse({ description: 'The number was added.', type: PhoneNumberResponseDto })
   @ApiErrorResponses(400, 401, 403, 409, 413, 415)
-  async createPhoneNumber(@CurrentUser() user: AuthUser, @Body() dto: CreatePhoneNumberDto): Promise<PhoneNumberResponseDto> {
-    return { success: true, phoneNumber: await this.phoneNumbersService.create(user.organizationId, dto) };
+  async createPhoneNumber(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreatePhoneNumberDto,
+    @RequestId() requestId: string,
+  ): Promise<PhoneNumberResponseDto> {
+    return { success: true, phoneNumber: await this.phoneNumbersService.create(user.organizationId, dto, requestId) };
   }
 
   @Get()
@@ -50,8 +55,9 @@ export class PhoneNumbersController {
     @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: UpdatePhoneNumberDto,
+    @RequestId() requestId: string,
   ): Promise<PhoneNumberResponseDto> {
-    return { success: true, phoneNumber: await this.phoneNumbersService.update(user.organizationId, id, dto) };
+    return { success: true, phoneNumber: await this.phoneNumbersService.update(user.organizationId, id, dto, requestId) };
   }
 
   @Delete(':id')
@@ -64,7 +70,7 @@ export class PhoneNumbersController {
   })
   @ApiNoContentResponse({ description: 'The number was removed.' })
   @ApiErrorResponses(400, 401, 403, 404, 409)
-  deletePhoneNumber(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
-    return this.phoneNumbersService.remove(user.organizationId, id);
+  deletePhoneNumber(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string, @RequestId() requestId: string): Promise<void> {
+    return this.phoneNumbersService.remove(user.organizationId, id, requestId);
   }
 }

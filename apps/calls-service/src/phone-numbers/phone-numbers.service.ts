@@ -43,7 +43,7 @@ export class PhoneNumbersService {
     this.locks = new Leases(lockModel, LOCK_LEASE_MS);
   }
 
-  async create(organizationId: string, dto: CreatePhoneNumberDto): Promise<PhoneNumberDto> {
+  async create(organizationId: string, dto: CreatePhoneNumberDto, requestId?: string): Promise<PhoneNumberDto> {
     const organization = new Types.ObjectId(organizationId);
     const userIds = uniqueIds(dto.userIds);
     const created = await this.locked(organization, async () => {
@@ -60,7 +60,7 @@ export class PhoneNumbersService {
         throw error;
       }
       return phoneNumber;
-    });
+    }, requestId);
     return this.findOne(organizationId, created._id.toHexString());
   }
 
@@ -86,7 +86,7 @@ export class PhoneNumbersService {
     return toPhoneNumberDto(phoneNumber, await this.defaultIdOf(phoneNumber.organizationId));
   }
 
-  async update(organizationId: string, id: string, dto: UpdatePhoneNumberDto): Promise<PhoneNumberDto> {
+  async update(organizationId: string, id: string, dto: UpdatePhoneNumberDto, requestId?: string): Promise<PhoneNumberDto> {
     const changes: Partial<PhoneNumber> = {};
     if (dto.number !== undefined) changes.number = dto.number;
     if (dto.label !== undefined) changes.label = dto.label;
@@ -103,17 +103,17 @@ export class PhoneNumbersService {
       if (dto.isDefault === true) await this.setDefault(organization, phoneNumber._id);
       if (dto.isDefault === false) await this.clearDefault(organization, phoneNumber._id);
       return phoneNumber;
-    });
+    }, requestId);
     return toPhoneNumberDto(updated, await this.defaultIdOf(organization));
   }
 
-  async remove(organizationId: string, id: string): Promise<void> {
+  async remove(organizationId: string, id: string, requestId?: string): Promise<void> {
     const organization = new Types.ObjectId(organizationId);
     await this.locked(organization, async () => {
       const { deletedCount } = await this.phoneNumberModel.deleteOne(scoped(organizationId, id));
       if (deletedCount === 0) throw phoneNumberNotFound();
       await this.clearDefault(organization, new Types.ObjectId(id));
-    });
+    }, requestId);
   }
 
   /**
@@ -139,9 +139,9 @@ export class PhoneNumbersService {
   }
 
   /** Runs a write holding the organization's lock; 409 if other writes kept it past the wait. */
-  private async locked<T>(organization: Types.ObjectId, write: () => Promise<T>): Promise<T> {
+  private async locked<T>(organization: Types.ObjectId, write: () => Promise<T>, requestId: string | undefined): Promise<T> {
     // The lease frees a lock that could not be released; the next writer waits at most that long.
-    const onReleaseError = (error: unknown) => this.logger.warn(`Could not release an organization's phone numbers lock: ${String(error)}`);
+    const onReleaseError = (error: unknown) => this.logger.warn({ requestId }, `Could not release an organization's phone numbers lock: ${String(error)}`);
     try {
       return await this.locks.withLease(organization, { waitMs: LOCK_WAIT_MS, onReleaseError }, write);
     } catch (error) {

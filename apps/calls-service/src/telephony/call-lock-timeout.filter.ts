@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpStatus, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { toErrorBody } from '../common/errors/all-exceptions.filter';
 import { CallConflict } from '../calls/call-errors';
 import { CallLockTimeout } from '../calls/call-lock.service';
@@ -20,8 +20,10 @@ export class CallLockTimeoutFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   catch(_exception: CallLockTimeout | CallConflict, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    this.logger.warn('A provider callback could not change its call in time; answered 503 for the provider to retry');
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const { id: requestId } = http.getRequest<FastifyRequest>();
+    this.logger.warn({ requestId }, 'A provider callback could not change its call in time; answered 503 for the provider to retry');
     reply.header('Retry-After', String(CALL_BUSY_RETRY_AFTER_SECONDS));
     const body = toErrorBody(new ServiceUnavailableException('The call is being updated by other requests; retry shortly'));
     this.adapterHost.httpAdapter.reply(reply, body, HttpStatus.SERVICE_UNAVAILABLE);

@@ -16,12 +16,12 @@ export class ProviderCallbacksService {
   ) {}
 
   /** Handles the callback and returns the provider's answer. */
-  async handle(providerName: string, body: unknown): Promise<object> {
+  async handle(providerName: string, body: unknown, requestId: string): Promise<object> {
     const provider = adapterNamed(this.providers, providerName);
     const parsed = provider.parseEvent(body, new Date());
     if (parsed.outcome === 'invalid') throw new BadRequestException(parsed.message);
     if (parsed.outcome === 'ignored') return provider.answer(null, null);
-    const call = await this.callEvents.receive(parsed.event);
+    const call = await this.callEvents.receive(parsed.event, requestId);
     // A call that has already ended, or that we cannot tie to this provider call, must not be connected.
     const proceed = call !== null && !isTerminal(call.status);
     return provider.answer(parsed.event, proceed ? { to: call.to, from: call.from } : null);

@@ -4,6 +4,7 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { AuthUser, CurrentUser, Public } from '@app/auth';
 import { ApiErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ErrorResponseDto } from '../common/errors/error-response.dto';
+import { RequestId } from '../common/logging/request-id.decorator';
 import { SinchCallbackEventDto } from '../providers/sinch/dto/sinch-callback.dto';
 import { SvamlResponseDto } from '../providers/sinch/dto/svaml.dto';
 import { DOCUMENTED_PROVIDER_NAMES } from '../calls/schemas/call.schema';
@@ -56,8 +57,8 @@ export class TelephonyController {
     headers: { 'Retry-After': { description: 'Seconds to wait before trying again, when the call was busy.', schema: { type: 'integer' } } },
   })
   @ApiErrorResponses(400, 413, 415)
-  handleProviderCallback(@Param('provider') provider: string, @Body() body: unknown): Promise<object> {
-    return this.callbacks.handle(provider, body);
+  handleProviderCallback(@Param('provider') provider: string, @Body() body: unknown, @RequestId() requestId: string): Promise<object> {
+    return this.callbacks.handle(provider, body, requestId);
   }
 
   @Post('sdk/token')

@@ -1,7 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { requestContext } from '../common/logging/request-context';
 import { LeaseRecord, Leases } from '../database/lease';
 import { insertUnique } from '../database/unique-insert';
 import { EventRelay } from '../events/event-relay.service';
@@ -57,9 +56,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.relay.onRelayed((organizationId) => {
       if (this.withEndpoints.has(organizationId)) this.kick(organizationId);
     });
-    this.sweepTimer = setInterval(() => void requestContext.exit(() => this.sweep()), SWEEP_MS);
+    this.sweepTimer = setInterval(() => void this.sweep(), SWEEP_MS);
     this.sweepTimer.unref();
-    void requestContext.exit(() => this.sweep());
+    void this.sweep();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -75,8 +74,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       this.again.add(organizationId);
       return;
     }
-    const run = requestContext
-      .exit(() => this.drain(organizationId))
+    const run = this.drain(organizationId)
       .catch((error: unknown) => this.logger.warn(`Could not fan out the events of organization ${organizationId} to webhooks: ${String(error)}`))
       .finally(() => {
         this.running.delete(organizationId);

@@ -3,6 +3,7 @@ import { ApiAcceptedResponse, ApiCreatedResponse, ApiNoContentResponse, ApiOkRes
 import { AuthUser, CurrentUser, RequireRole } from '@app/auth';
 import { ApiErrorResponses, ApiOperatingErrorResponses } from '../common/errors/api-error-responses.decorator';
 import { ParseObjectIdPipe } from '../common/object-id';
+import { RequestId } from '../common/logging/request-id.decorator';
 import { ListWebhookDeliveriesQueryDto, WEBHOOK_EVENT_ID, WebhookDeliveryListResponseDto, WebhookDeliveryResponseDto } from './dto/webhook-delivery.dto';
 import { CreateWebhookEndpointDto, UpdateWebhookEndpointDto } from './dto/webhook-endpoint-request.dto';
 import { WebhookEndpointListResponseDto, WebhookEndpointResponseDto, WebhookEndpointWithSecretResponseDto } from './dto/webhook-endpoint.dto';
@@ -38,8 +39,12 @@ export class WebhookEndpointsController {
   })
   @ApiCreatedResponse({ description: 'The endpoint, with its secret.', type: WebhookEndpointWithSecretResponseDto })
   @ApiErrorResponses(400, 401, 403, 409, 413, 415)
-  async createWebhookEndpoint(@CurrentUser() user: AuthUser, @Body() dto: CreateWebhookEndpointDto): Promise<WebhookEndpointWithSecretResponseDto> {
-    return { success: true, endpoint: await this.webhookEndpointsService.create(user.organizationId, dto) };
+  async createWebhookEndpoint(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateWebhookEndpointDto,
+    @RequestId() requestId: string,
+  ): Promise<WebhookEndpointWithSecretResponseDto> {
+    return { success: true, endpoint: await this.webhookEndpointsService.create(user.organizationId, dto, requestId) };
   }
 
   @Get()
@@ -68,8 +73,9 @@ export class WebhookEndpointsController {
     @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: UpdateWebhookEndpointDto,
+    @RequestId() requestId: string,
   ): Promise<WebhookEndpointResponseDto> {
-    return { success: true, endpoint: await this.webhookEndpointsService.update(user.organizationId, id, dto) };
+    return { success: true, endpoint: await this.webhookEndpointsService.update(user.organizationId, id, dto, requestId) };
   }
 
   @Delete(':id')
@@ -78,8 +84,8 @@ export class WebhookEndpointsController {
   @ApiOperation({ summary: 'Remove a webhook endpoint and its deliveries (admins only)' })
   @ApiNoContentResponse({ description: 'The endpoint was removed.' })
   @ApiErrorResponses(400, 401, 403, 404, 409)
-  deleteWebhookEndpoint(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
-    return this.webhookEndpointsService.remove(user.organizationId, id);
+  deleteWebhookEndpoint(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string, @RequestId() requestId: string): Promise<void> {
+    return this.webhookEndpointsService.remove(user.organizationId, id, requestId);
   }
 
   @Post(':id/rotate-secret')
@@ -91,8 +97,12 @@ export class WebhookEndpointsController {
   })
   @ApiOkResponse({ description: 'The endpoint, with its new secret.', type: WebhookEndpointWithSecretResponseDto })
   @ApiErrorResponses(400, 401, 403, 404, 409)
-  async rotateWebhookSecret(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<WebhookEndpointWithSecretResponseDto> {
-    return { success: true, endpoint: await this.webhookEndpointsService.rotateSecret(user.organizationId, id) };
+  async rotateWebhookSecret(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @RequestId() requestId: string,
+  ): Promise<WebhookEndpointWithSecretResponseDto> {
+    return { success: true, endpoint: await this.webhookEndpointsService.rotateSecret(user.organizationId, id, requestId) };
   }
 
   @Get(':id/deliveries')

@@ -58,7 +58,7 @@ export class WebhookEndpointsService {
     this.settings = webhookSettings(config);
   }
 
-  async create(organizationId: string, dto: CreateWebhookEndpointDto): Promise<WebhookEndpointWithSecretDto> {
+  async create(organizationId: string, dto: CreateWebhookEndpointDto, requestId?: string): Promise<WebhookEndpointWithSecretDto> {
     const url = await this.checkedUrl(dto.url);
     const organization = new Types.ObjectId(organizationId);
     const secret = newWebhookSecret();
@@ -79,7 +79,7 @@ export class WebhookEndpointsService {
         updatedAt: now,
       });
       return endpoint.toObject<WebhookEndpoint>();
-    });
+    }, requestId);
     // This replica's fan-out sees it at once; the others within ENDPOINT_CACHE_MS.
     this.endpointCache.forget(organization, created._id);
     return { ...toWebhookEndpointDto(created, null), secret };
@@ -97,7 +97,7 @@ export class WebhookEndpointsService {
     return toWebhookEndpointDto(endpoint, await this.stateOf(endpoint.organizationId, endpoint._id));
   }
 
-  async update(organizationId: string, id: string, dto: UpdateWebhookEndpointDto): Promise<WebhookEndpointDto> {
+  async update(organizationId: string, id: string, dto: UpdateWebhookEndpointDto, requestId?: string): Promise<WebhookEndpointDto> {
     const url = dto.url === undefined ? undefined : await this.checkedUrl(dto.url);
     const organization = new Types.ObjectId(organizationId);
     const updated = await this.locked(organization, async () => {
@@ -111,17 +111,17 @@ export class WebhookEndpointsService {
       // Enabling starts afresh: the failure count and the service's own disabling go.
       if (dto.enabled === true) await this.states.deleteOne({ _id: endpoint._id, organizationId: organization });
       return endpoint;
-    });
+    }, requestId);
     this.endpointCache.forget(organization, updated._id);
     return toWebhookEndpointDto(updated, await this.stateOf(organization, updated._id));
   }
 
-  async remove(organizationId: string, id: string): Promise<void> {
+  async remove(organizationId: string, id: string, requestId?: string): Promise<void> {
     const organization = new Types.ObjectId(organizationId);
     await this.locked(organization, async () => {
       const { deletedCount } = await this.endpoints.deleteOne(scoped(organizationId, id));
       if (deletedCount === 0) throw endpointNotFound();
-    });
+    }, requestId);
     // What was queued for it goes too; a worker holding one finds the endpoint gone and sends nothing.
     const endpointId = new Types.ObjectId(id);
     this.endpointCache.forget(organization, endpointId);
@@ -131,7 +131,7 @@ export class WebhookEndpointsService {
   }
 
   /** A new secret; the one it replaces keeps signing beside it for 24 hours. Older ones stop now. */
-  async rotateSecret(organizationId: string, id: string): Promise<WebhookEndpointWithSecretDto> {
+  async rotateSecret(organizationId: string, id: string, requestId?: string): Promise<WebhookEndpointWithSecretDto> {
     const organization = new Types.ObjectId(organizationId);
     const secret = newWebhookSecret();
     const rotated = await this.locked(organization, async () => {
@@ -143,7 +143,7 @@ export class WebhookEndpointsService {
       const updated = await this.endpoints.findOneAndUpdate(scoped(organizationId, id), { $set: { secrets, updatedAt: now } }, { returnDocument: 'after' }).lean<WebhookEndpoint>();
       if (!updated) throw endpointNotFound();
       return updated;
-    });
+    }, requestId);
     this.endpointCache.forget(organization, rotated._id);
     return { ...toWebhookEndpointDto(rotated, await this.stateOf(organization, rotated._id)), secret };
   }
@@ -218,8 +218,8 @@ export class WebhookEndpointsService {
   }
 
   /** Runs a write holding the organization's endpoints lock; 409 if other writes kept it past the wait. */
-  private async locked<T>(organization: Types.ObjectId, write: () => Promise<T>): Promise<T> {
-    const onReleaseError = (error: unknown) => this.logger.warn(`Could not release an organization's webhook endpoints lock: ${String(error)}`);
+  private async locked<T>(organization: Types.ObjectId, write: () => Promise<T>, requestId: string | undefined): Promise<T> {
+    const onReleaseError = (error: unknown) => this.logger.warn({ requestId }, `Could not release an organization's webhook endpoints lock: ${String(error)}`);
     try {
       return await this.locks.withLease(organization, { waitMs: LOCK_WAIT_MS, onReleaseError }, write);
     } catch (error) {

@@ -3,7 +3,6 @@ import { ConfigService } from '@nestjs/config';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Collection } from 'mongodb';
 import { Model, Types } from 'mongoose';
-import { requestContext } from '../common/logging/request-context';
 import { Occasionally } from '../common/occasionally';
 import { crashPoint } from '../common/test-crash';
 import { Environment } from '../config/environment';
@@ -185,16 +184,13 @@ export class WebhookWorker implements OnApplicationBootstrap, OnApplicationShutd
       return;
     }
     this.polling = true;
-    // Background work: neither its queries nor its log lines belong to the request that kicked it.
-    void requestContext
-      .exit(() => this.poll())
-      .finally(() => {
-        this.polling = false;
-        if (this.pollAgain) {
-          this.pollAgain = false;
-          setImmediate(() => this.kick());
-        }
-      });
+    void this.poll().finally(() => {
+      this.polling = false;
+      if (this.pollAgain) {
+        this.pollAgain = false;
+        setImmediate(() => this.kick());
+      }
+    });
   }
 
   private async poll(): Promise<void> {

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { describeError, withoutPersonalData } from '../logging/error-cause';
 import { isDatabaseUnavailableError } from '../mongo-errors';
@@ -55,17 +56,19 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const errorBody = toErrorBody(exception);
+    const http = host.switchToHttp();
+    const { id: requestId } = http.getRequest<FastifyRequest>();
     if (errorBody.statusCode === HttpStatus.INTERNAL_SERVER_ERROR) {
       // Unexpected: its cause and where it happened go to the log (never to the client), but not the
       // error object, which can carry the request's data (a duplicate key's values, a driver's command).
-      this.logger.error(`Answered 500: ${describeError(exception)}`);
+      this.logger.error({ requestId }, `Answered 500: ${describeError(exception)}`);
     } else if (errorBody.statusCode >= 500) {
       // Expected while the database is away: one line saying why, not a stack per request.
       const cause =
         exception instanceof HttpException || !(exception instanceof Error) ? '' : ` (${exception.name}: ${withoutPersonalData(exception.message)})`;
-      this.logger.warn(`${errorBody.message}${cause}`);
+      this.logger.warn({ requestId }, `${errorBody.message}${cause}`);
     }
     const { httpAdapter } = this.adapterHost;
-    httpAdapter.reply(host.switchToHttp().getResponse(), errorBody, errorBody.statusCode);
+    httpAdapter.reply(http.getResponse(), errorBody, errorBody.statusCode);
   }
 }

@@ -1,6 +1,5 @@
 import { LoggerService } from '@nestjs/common';
 import { Level, Logger } from 'pino';
-import { requestContext } from './request-context';
 
 /** Nest's exception handlers call `error(message, stack, context)`, a stack where a context would go. */
 function stackTraceIn(level: Level, params: unknown[]): string | undefined {
@@ -9,9 +8,10 @@ function stackTraceIn(level: Level, params: unknown[]): string | undefined {
 }
 
 /**
- * Nest's `Logger` calls as JSON lines through pino, `context` naming the class that logged, and the
- * request's id when the call is made while a request is handled. The lines are those nestjs-pino
- * wrote before (see issue 15): `{ level, time, pid, hostname, requestId?, context, msg }`.
+ * Nest's `Logger` calls as JSON lines through pino, `context` naming the class that logged. The lines are
+ * those nestjs-pino wrote before (see issue 15): `{ level, time, pid, hostname, requestId?, context, msg }`.
+ * A line logged for a request names it as pino's own calls do, with the fields first and the text after:
+ * `logger.warn({ requestId }, 'text')` (common/logging/request-id.decorator.ts says why it is passed by hand).
  */
 export class JsonLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
@@ -42,15 +42,13 @@ export class JsonLogger implements LoggerService {
 
   private write(level: Level, message: unknown, optional: unknown[]): void {
     if (!this.logger.isLevelEnabled(level)) return;
-    const fields: Record<string, unknown> = {};
-    const requestId = requestContext.getStore();
-    if (requestId !== undefined) fields.requestId = requestId;
+    const merged = typeof message === 'object' && message !== null && !(message instanceof Error);
+    const fields: Record<string, unknown> = merged ? { ...message } : {};
     // Nest passes the context (the class that logged) last.
     const params = optional.length > 0 ? optional.slice(0, -1) : optional;
     if (optional.length > 0) fields.context = optional[optional.length - 1];
     if (typeof message === 'object' && message !== null) {
-      if (message instanceof Error) fields.err = message;
-      else Object.assign(fields, message);
+      if (!merged) fields.err = message;
       this.logger[level](fields, ...(params as []));
     } else if (typeof message === 'string' && stackTraceIn(level, params) !== undefined) {
       const error = new Error(message);

@@ -1,6 +1,5 @@
 import { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'pino';
-import { requestContext } from './request-context';
 import { pathOf } from './request-id';
 
 /** Probes come every few seconds from each orchestrator and load balancer. */
@@ -30,13 +29,10 @@ function logRequest(logger: Logger, request: FastifyRequest, status: number, dur
 
 /**
  * One line per request, from Fastify's own hooks: no Express middleware layer and no per-request
- * child logger. The id is Fastify's, set from X-Request-Id (see createHttpAdapter), and every line
- * logged while the request is handled carries it (see JsonLogger).
+ * child logger. The id is Fastify's, set from X-Request-Id (see createHttpAdapter); the lines that code
+ * logs while handling the request carry it too (see RequestId).
  */
 export function logRequests(fastify: FastifyInstance, logger: Logger): void {
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    requestContext.run(request.id, done);
-  });
   fastify.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     logRequest(logger, request, reply.statusCode, Math.round(reply.elapsedTime));
     done();
