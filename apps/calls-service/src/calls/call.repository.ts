@@ -52,13 +52,15 @@ export class CallRepository {
     return this.model.collection.findOne({ _id: id, organizationId: new Types.ObjectId(organizationId) }) as Promise<CallRecord | null>;
   }
 
-  /** A page of the organization's calls matching `filter`, newest first (startTime, then _id), one more than `limit` to tell whether more follow. */
+  /**
+   * A page of the organization's calls matching `filter`, newest first (startTime, then _id), one more than
+   * `limit` to tell whether more follow. Through the driver, as a get is: the filter is built typed (ids,
+   * dates), so mongoose's query and its casting of the filter only added CPU to the list's every request.
+   */
   findPage(organizationId: string, filter: QueryFilter<Call>, limit: number): Promise<CallRecord[]> {
-    return this.model
-      .find(scoped(organizationId, filter))
-      .sort({ startTime: -1, _id: -1 })
-      .limit(limit + 1)
-      .lean<CallRecord[]>();
+    return this.model.collection
+      .find(scoped(organizationId, filter) as never, { sort: { startTime: -1, _id: -1 }, limit: limit + 1 })
+      .toArray() as Promise<CallRecord[]>;
   }
 
   /**
