@@ -1,5 +1,5 @@
-// First: it keeps V8's young generation small while everything below loads (startup-memory.ts).
-import { releaseYoungGeneration } from './startup-memory';
+// First: it keeps V8's young generation small and puts off building date formats while everything below loads (startup-memory.ts).
+import { endStartUp } from './startup-memory';
 import { Logger } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
@@ -45,7 +45,7 @@ async function bootstrap(): Promise<void> {
   exitCleanlyOnSignals(app);
   const config = app.get(ConfigService<Environment, true>);
   await app.listen(config.get('PORT', { infer: true }), config.get('HOST', { infer: true }));
-  releaseYoungGeneration();
+  endStartUp();
   const url = (await app.getUrl()).replace('[::1]', 'localhost').replace('0.0.0.0', 'localhost');
   Logger.log(`Listening on ${url}; Swagger UI at ${url}/${DOCS_PATH}`, 'Bootstrap');
 }
