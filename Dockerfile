@@ -30,7 +30,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # ceiling before the kernel does.
 # The young generation is held small while the service starts by main.ts itself (startup-memory.ts),
 # not by a flag, which would hold it under load too: about 110 MB idle instead of 140.
-# One V8 worker thread instead of Node's default four: each worker that helps at start-up (compiling,
-# marking) leaves a malloc arena of its own behind, 1.5 to 4 MB each that glibc does not give back;
-# with one, an idle replica's RSS is about 7 MB lower (median of 8 starts each, 112.6 -> 105.8 MB).
-CMD ["node", "--max-old-space-size=512", "--v8-pool-size=1", "dist/apps/calls-service/src/main.js"]
+CMD ["node", "--max-old-space-size=512", "dist/apps/calls-service/src/main.js"]
