@@ -29,5 +29,5 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \
 # 275 MB to about 160 (bench/README.md). Give the container at least 640 MB, so that V8 meets its
 # ceiling before the kernel does.
 # The young generation is held small while the service starts by main.ts itself (startup-memory.ts),
-# not by a flag, which would hold it under load too: about 110 MB idle instead of 140.
+# not by a flag, which would hold it under load too: about 105 MB idle instead of 140.
 CMD ["node", "--max-old-space-size=512", "dist/apps/calls-service/src/main.js"]

@@ -153,12 +153,14 @@ describe(`POST ${SINCH_WEBHOOK} and POST /api/calls/sdk/token`, () => {
 
         // Even with the victim's own token in the headers: the Sinch user placing the call is not the call's user.
         const forged = { ...ice('forged_call', call), user: sdkUser(attacker.organizationId, attacker.userId) };
-        expect(await accept(forged)).toEqual({ action: { name: 'hangup' } });
+        const answer = await sendCallback(app, forged).expect(200);
+        expect(answer.body).toEqual({ action: { name: 'hangup' } });
 
         expect(await storedCall(call._id)).toEqual(before);
         expect(await claims()).toEqual([]);
+        // The line names the callback's request, whose id the service hands down to where the call is refused.
         expect(await hungUpLines('forged_call')).toEqual([
-          expect.objectContaining({ level: 'warn', msg: expect.stringContaining(`not by the user of call ${call._id}`) }),
+          expect.objectContaining({ level: 'warn', requestId: answer.headers['x-request-id'], msg: expect.stringContaining(`not by the user of call ${call._id}`) }),
         ]);
         // The victim's own call is then connected and bound, and its report of its Sinch id is taken.
         expect(await accept(ice(SINCH_CALL, call))).toEqual({ action: { name: 'connectPstn', number: call.to, cli: call.from } });
