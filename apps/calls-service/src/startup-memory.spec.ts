@@ -1,9 +1,9 @@
-const RealDateTimeFormat = Intl.DateTimeFormat;
+import { endStartUp } from './startup-memory';
+
+// The module stands in for Intl.DateTimeFormat as it loads; the real constructor is still its prototype's.
+const RealDateTimeFormat = Intl.DateTimeFormat.prototype.constructor as typeof Intl.DateTimeFormat;
 
 describe('start-up memory: date formats built on first use', () => {
-  // Imported here, not at the top: it patches Intl.DateTimeFormat as it loads, as main.ts has it do.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { endStartUp } = require('./startup-memory') as typeof import('./startup-memory');
   const options: Intl.DateTimeFormatOptions = { timeZone: 'America/Toronto', dateStyle: 'full', timeStyle: 'long' };
   const moment = new Date(Date.UTC(2026, 11, 1, 12, 30));
   const deferred = new Intl.DateTimeFormat('en-CA', options);

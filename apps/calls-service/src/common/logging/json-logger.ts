@@ -42,13 +42,14 @@ export class JsonLogger implements LoggerService {
 
   private write(level: Level, message: unknown, optional: unknown[]): void {
     if (!this.logger.isLevelEnabled(level)) return;
-    const merged = typeof message === 'object' && message !== null && !(message instanceof Error);
-    const fields: Record<string, unknown> = merged ? { ...message } : {};
+    const isObject = typeof message === 'object' && message !== null;
+    // An object's fields come first (a request's id), then the context; an error goes under `err`.
+    const fields: Record<string, unknown> = isObject && !(message instanceof Error) ? { ...message } : {};
     // Nest passes the context (the class that logged) last.
     const params = optional.length > 0 ? optional.slice(0, -1) : optional;
     if (optional.length > 0) fields.context = optional[optional.length - 1];
-    if (typeof message === 'object' && message !== null) {
-      if (!merged) fields.err = message;
+    if (isObject) {
+      if (message instanceof Error) fields.err = message;
       this.logger[level](fields, ...(params as []));
     } else if (typeof message === 'string' && stackTraceIn(level, params) !== undefined) {
       const error = new Error(message);
